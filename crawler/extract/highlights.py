@@ -1,0 +1,179 @@
+"""The page's key-moments block(s): "Les éléments marquants", "Key events", "Das Wichtigste".
+
+Owns recognising such a block (by its class or id, or by its first heading) and telling which
+posts it shows: a post is highlighted when its element lies inside the block, when the block
+links to its `#fragment`, or when the block shows its headline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+
+from crawler.models import RawPost
+from crawler.text import clean_inline, normalized
+from crawler.urls import fragment
+
+CONTAINER_TAGS = ("section", "div", "aside", "ul", "ol", "nav")
+_NAME_RE = re.compile(
+    r"(?:^|[\s_-])(?:key-?events?|key-?moments?|key-?points?|highlights|temps-?forts"
+    r"|(?:elements-?)?marquants?|l?-?essentiel|pinned(?:-posts?)?|summary|takeaways"
+    r"|a-?retenir|wichtigste)(?:$|[\s_-])"
+    r"|keyevents|keymoments|elementsmarquants|tempsforts",
+    re.IGNORECASE,
+)
+TITLES = (
+    "les elements marquants",
+    "elements marquants",
+    "l essentiel",
+    "l essentiel du jour",
+    "a retenir",
+    "ce qu il faut retenir",
+    "les temps forts",
+    "temps forts",
+    "key events",
+    "key moments",
+    "key points",
+    "highlights",
+    "summary",
+    "das wichtigste",
+    "das wichtigste in kurze",
+    "die wichtigsten ereignisse",
+)
+_HEADINGS = "//h1|//h2|//h3|//h4|//h5|//h6|//*[@role='heading']"
+_PAGE_LEVEL = ("body", "html", "main", "article")
+
+
+@dataclass(slots=True)
+class Highlights:
+    """The key-moments blocks of a page and what they show."""
+
+    blocks: list[etree._Element] = field(default_factory=list)
+    fragments: set[str] = field(default_factory=set)
+    headlines: set[str] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.blocks)
+
+    def contains(self, element: etree._Element | None) -> bool:
+        """True when the element lies inside one of the blocks."""
+        if element is None or not self.blocks:
+            return False
+        blocks = set(self.blocks)
+        return element in blocks or any(a in blocks for a in element.iterancestors())
+
+    def shows(self, post: RawPost, element: etree._Element | None = None) -> bool:
+        """True when the post is among the key moments, by element, link or headline."""
+        if self.contains(element):
+            return True
+        for key in (post.key, post.url, *post.alt_keys):
+            if fragment(key) and fragment(key) in self.fragments:
+                return True
+        return bool(post.headline) and normalized(post.headline) in self.headlines
+
+
+def _title_matches(text: str) -> bool:
+    if len(text) > 80:
+        return False
+    norm = normalized(text)
+    return any(norm == t or (norm.startswith(t + " ") and len(norm) <= len(t) + 20) for t in TITLES)
+
+
+def _first_heading_text(el: etree._Element) -> str:
+    found = el.xpath(
+        "(.//h1|.//h2|.//h3|.//h4|.//h5|.//h6|.//*[@role='heading']|.//*[contains(@class,'title')])[1]"
+    )
+    return "".join(found[0].itertext()) if found else ""
+
+
+def _by_heading(root: etree._Element) -> list[etree._Element]:
+    out = []
+    for heading in root.xpath(_HEADINGS):
+        if not _title_matches("".join(heading.itertext())):
+            continue
+        parent = heading.getparent()
+        if parent is not None and parent.tag in ("header", "hgroup") and len(parent) == 1:
+            parent = parent.getparent()
+        if parent is not None and parent.tag in CONTAINER_TAGS and parent.tag not in _PAGE_LEVEL:
+            out.append(parent)
+            continue
+        sibling = heading.getnext()
+        if sibling is not None and sibling.tag in CONTAINER_TAGS:
+            out.append(sibling)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _name_matches(name: str) -> bool:
+    return _NAME_RE.search(name) is not None
+
+
+def _candidates(root: etree._Element) -> list[etree._Element]:
+    blocks = [
+        el
+        for el in root.iter(*CONTAINER_TAGS)
+        if (el.get("class") or el.get("id"))
+        and _name_matches(f"{el.get('class', '')} {el.get('id', '')}")
+    ]
+    return blocks + _by_heading(root)
+
+
+def _outermost(blocks: Iterable[etree._Element]) -> list[etree._Element]:
+    unique = list(dict.fromkeys(blocks))
+    chosen = set(unique)
+    return [b for b in unique if not any(a in chosen for a in b.iterancestors())]
+
+
+def _same_page(href: str, page_url: str) -> bool:
+    target = urlsplit(urljoin(page_url, href))
+    page = urlsplit(page_url)
+    return (target.netloc.lower(), target.path.rstrip("/")) == (
+        page.netloc.lower(),
+        page.path.rstrip("/"),
+    )
+
+
+def find_highlights(
+    root: etree._Element,
+    page_url: str,
+    post_elements: Iterable[etree._Element] = (),
+) -> Highlights:
+    """The key-moments blocks of a page, with the fragments they link and headlines they show.
+
+    A candidate holding most of the page's posts is the stream, not key moments: it is left out.
+    """
+    posts = [el for el in post_elements if el is not None]
+    found = Highlights()
+    for block in _outermost(_candidates(root)):
+        inside = sum(1 for el in posts if el is block or block in el.iterancestors())
+        if posts and inside > 3 and inside > len(posts) / 2:
+            continue
+        found.blocks.append(block)
+        title = normalized(_first_heading_text(block))
+        for a in block.iter("a"):
+            href = a.get("href") or ""
+            if "#" in href and _same_page(href, page_url):
+                found.fragments.add(fragment(href))
+        for el in block.xpath(
+            ".//a|.//li|.//h2|.//h3|.//h4|.//h5|.//h6|.//*[@itemprop='headline']"
+            "|.//*[contains(@class,'title') or contains(@class,'headline')]"
+        ):
+            text = normalized(clean_inline(" ".join(el.itertext())))
+            if text and text != title:
+                found.headlines.add(text)
+    found.fragments.discard("")
+    return found
+
+
+def mark(found: Iterable[tuple[RawPost, etree._Element | None]], highlights: Highlights) -> None:
+    """Set `highlighted` on every post the blocks show."""
+    if not highlights:
+        return
+    for post, element in found:
+        if highlights.shows(post, element):
+            post.highlighted = True

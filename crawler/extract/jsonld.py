@@ -1,0 +1,194 @@
+"""schema.org `LiveBlogPosting` in JSON-LD → posts and coverage times.
+
+Owns reading `<script type="application/ld+json">` blocks (a broken block is skipped, the
+others kept), walking `@graph` and nested objects, and turning every `liveBlogUpdate` into a
+`RawPost`. Bodies that are missing or truncated here are completed from the HTML by page.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from lxml import etree
+
+from crawler.dates import parse_datetime
+from crawler.models import RawPost
+from crawler.text import any_to_text, clean_inline
+from crawler.urls import canonical_url, fragment, is_absolute, without_fragment
+
+_TRAILING_COMMA_RE = re.compile(r",\s*([}\]])")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_OPENERS = ("<!--", "//<![CDATA[", "<![CDATA[")
+_CLOSERS = ("-->", "//]]>", "]]>")
+
+
+@dataclass(slots=True)
+class LiveBlog:
+    """What the JSON-LD of one page says about its live blog."""
+
+    posts: list[RawPost] = field(default_factory=list)
+    found: bool = False  # a LiveBlogPosting was declared (maybe without updates yet)
+    coverage_start: datetime | None = None
+    coverage_end: datetime | None = None
+    ended: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def parse_json_lenient(text: str) -> Any:
+    """JSON as pages really write it: comments wrappers, control characters, trailing commas.
+
+    Several concatenated values come back as a list. Raises ValueError when nothing parses.
+    """
+    text = text.strip()
+    for opener in _OPENERS:
+        if text.startswith(opener):
+            text = text[len(opener) :].lstrip()
+    for closer in _CLOSERS:
+        if text.endswith(closer):
+            text = text[: -len(closer)].rstrip()
+    text = text.rstrip(";")
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        pass
+    text = _TRAILING_COMMA_RE.sub(r"\1", _CONTROL_RE.sub(" ", text))
+    decoder = json.JSONDecoder(strict=False)
+    values, pos = [], 0
+    while pos < len(text):
+        while pos < len(text) and text[pos] in " \t\r\n;,":
+            pos += 1
+        if pos >= len(text):
+            break
+        value, pos = decoder.raw_decode(text, pos)  # raises ValueError on junk
+        values.append(value)
+    if not values:
+        raise ValueError("empty JSON-LD block")
+    return values[0] if len(values) == 1 else values
+
+
+def jsonld_blocks(root: etree._Element, warnings: list[str] | None = None) -> list[Any]:
+    """The parsed JSON-LD blocks of a page; broken ones are reported in `warnings`."""
+    out = []
+    xpath = "//script[translate(@type, 'JSONLDAPPLICATIO', 'jsonldapplicatio')"
+    xpath += "='application/ld+json']"
+    for script in root.xpath(xpath):
+        text = script.text or ""
+        if not text.strip():
+            continue
+        try:
+            out.append(parse_json_lenient(text))
+        except ValueError as exc:
+            if warnings is not None:
+                warnings.append(f"jsonld: skipped a broken block: {exc}")
+    return out
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    raw = obj.get("@type")
+    names = raw if isinstance(raw, list) else [raw]
+    return {str(n).rsplit("/", 1)[-1].rsplit(":", 1)[-1] for n in names if n}
+
+
+def find_typed(value: Any, type_name: str) -> Iterator[dict[str, Any]]:
+    """Objects of a schema.org type anywhere in a value (`@graph`, lists, nesting), in order.
+
+    The search does not descend into a match: its own updates are read by the caller.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if type_name in _types(item):
+                yield item
+            else:
+                stack.extend(v for v in reversed(item.values()) if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend(v for v in reversed(item) if isinstance(v, dict | list))
+
+
+def _text(value: Any) -> str:
+    """A schema.org text value: a string, a list of strings, or {"@value": ...}."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "\n\n".join(_text(v) for v in value if v)
+    if isinstance(value, dict):
+        return _text(value.get("@value") or value.get("text") or "")
+    return "" if value is None else str(value)
+
+
+def update_key(raw: str, page_url: str) -> tuple[str | None, str | None]:
+    """(key, url) of an update from its url or @id; a bare id becomes an anchor of the page."""
+    raw = raw.strip()
+    if not raw:
+        return None, None
+    if is_absolute(raw) or raw.startswith(("/", "#", "?", ".")):
+        url = canonical_url(raw, page_url)
+    else:
+        url = f"{without_fragment(page_url)}#{raw}"
+    return (url if fragment(url) else None), url
+
+
+def _update(obj: dict[str, Any], page_url: str, tz: str) -> RawPost:
+    raw_key = _text(obj.get("url")) or _text(obj.get("@id"))
+    key, url = update_key(raw_key, page_url)
+    return RawPost(
+        headline=clean_inline(_text(obj.get("headline") or obj.get("name"))),
+        body=any_to_text(_text(obj.get("articleBody") or obj.get("text"))),
+        published_at=parse_datetime(_text(obj.get("datePublished")) or None, tz),
+        updated_at=parse_datetime(_text(obj.get("dateModified")) or None, tz),
+        url=url or without_fragment(page_url),
+        key=key,
+    )
+
+
+def _drop_shared_keys(posts: list[RawPost], warnings: list[str]) -> None:
+    """A key given to several different posts identifies none of them: drop it."""
+    seen: dict[str, tuple[str, str]] = {}
+    shared = set()
+    for p in posts:
+        if p.key is None:
+            continue
+        if p.key in seen and seen[p.key] != (p.headline, p.body):
+            shared.add(p.key)
+        seen.setdefault(p.key, (p.headline, p.body))
+    for p in posts:
+        if p.key in shared:
+            p.key = None
+    if shared:
+        warnings.append(f"jsonld: {len(shared)} update key(s) shared by different posts, ignored")
+
+
+def extract_jsonld(
+    root: etree._Element,
+    page_url: str,
+    *,
+    timezone: str = "UTC",
+    now: datetime | None = None,
+) -> LiveBlog:
+    """Posts of every LiveBlogPosting declared in the page's JSON-LD, in document order."""
+    result = LiveBlog()
+    page = without_fragment(canonical_url(page_url))
+    for block in jsonld_blocks(root, result.warnings):
+        for obj in find_typed(block, "LiveBlogPosting"):
+            result.found = True
+            start = parse_datetime(_text(obj.get("coverageStartTime")) or None, timezone)
+            end = parse_datetime(_text(obj.get("coverageEndTime")) or None, timezone)
+            result.coverage_start = result.coverage_start or start
+            result.coverage_end = result.coverage_end or end
+            updates = obj.get("liveBlogUpdate") or []
+            for item in updates if isinstance(updates, list) else [updates]:
+                if isinstance(item, dict):
+                    result.posts.append(_update(item, page, timezone))
+    _drop_shared_keys(result.posts, result.warnings)
+    for p in result.posts:
+        if p.key == page:  # the page itself is no post identity
+            p.key = None
+    moment = now or datetime.now(UTC)
+    result.ended = result.coverage_end is not None and result.coverage_end <= moment
+    return result

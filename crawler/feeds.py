@@ -1,0 +1,168 @@
+"""RSS and Atom documents → `PageExtraction`, with feedparser, defensively.
+
+Owns the gate in front of feedparser (a document that declares entities is refused before any
+XML parser sees it: entity bombs, external entities), telling a feed from an HTML page, and
+mapping entries to `RawPost`s. Entry keys: `guid:<guid or Atom id>`, else the canonical link,
+else None (storage then falls back to a content fingerprint).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+from xml.sax import SAXException
+
+import feedparser
+
+from crawler.dates import parse_datetime
+from crawler.models import PageExtraction, RawPost
+from crawler.text import any_to_text, clean_inline, plain_to_text
+from crawler.urls import canonical_url
+
+PROLOG_LIMIT = 65536  # bytes read to find the root element
+FEED_ROOTS = frozenset({"rss", "feed", "rdf", "channel"})
+_DOCTYPE_RE = re.compile(r"<!DOCTYPE\s+([^\s\[>]+)([^\[>]*)(\[)?", re.IGNORECASE)
+_ROOT_RE = re.compile(r"<([A-Za-z_][\w.:-]*)")
+_FEED_TYPES = ("rss", "atom", "rdf", "/xml", "+xml")
+_ENTRY_END_RE = re.compile(rb"</(?:[\w.-]+:)?(?:item|entry)\s*>")
+
+
+class FeedError(Exception):
+    """A document that is not a feed, or one refused before parsing. Message: "feed: …"."""
+
+
+def _sniff_text(body: bytes) -> str:
+    """The start of the document as text, whatever its byte encoding."""
+    head = body[:PROLOG_LIMIT]
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return head.decode("utf-32", "replace")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head.decode("utf-16", "replace")
+    if head.startswith(b"<\x00"):
+        return head.decode("utf-16-le", "replace")
+    if head.startswith(b"\x00<"):
+        return head.decode("utf-16-be", "replace")
+    return head.decode("utf-8", "replace").lstrip("\ufeff")
+
+
+def _scan_prolog(body: bytes) -> tuple[re.Match[str] | None, str | None]:
+    """(the DOCTYPE declaration if any, the root element's local name if reached)."""
+    text = _sniff_text(body)
+    pos, doctype = 0, None
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if text.startswith("<?", pos):
+            end = text.find("?>", pos)
+        elif text.startswith("<!--", pos):
+            end = text.find("-->", pos)
+        elif text[pos : pos + 9].upper() == "<!DOCTYPE":
+            doctype = _DOCTYPE_RE.match(text, pos)
+            return doctype, doctype[1].split(":")[-1].lower() if doctype else None
+        else:
+            root = _ROOT_RE.match(text, pos)
+            return doctype, root[1].split(":")[-1].lower() if root else None
+        if end < 0:
+            return None, None
+        pos = end + 2
+
+
+def check_document(body: bytes) -> None:
+    """Raise FeedError for a document declaring entities or a DTD, or an HTML page."""
+    doctype, root = _scan_prolog(body)
+    if root == "html" and (doctype is None or not doctype[3]):
+        raise FeedError("feed: not a feed: the document is an HTML page")
+    if doctype is not None or b"<!ENTITY" in body[:PROLOG_LIMIT].upper():
+        raise FeedError("feed: refused: the document declares entities (DOCTYPE)")
+
+
+def looks_like_feed(body: bytes, content_type: str | None) -> bool:
+    """True when the document is RSS/Atom (by its root element; by content type if unclear)."""
+    doctype, root = _scan_prolog(body)
+    if root is not None:
+        # An XML document with a DTD is sent to parse_feed, which refuses it with a clear error.
+        return root in FEED_ROOTS or (doctype is not None and root != "html")
+    ctype = (content_type or "").lower()
+    return "html" not in ctype and any(t in ctype for t in _FEED_TYPES)
+
+
+def _struct_time(value: Any) -> datetime | None:
+    if not isinstance(value, time.struct_time):
+        return None
+    try:
+        return datetime(*value[:6], tzinfo=UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def _entry_time(entry: Any, name: str, tz: str) -> datetime | None:
+    """The raw string through dates.py (keeps the offset), else feedparser's UTC struct."""
+    if name not in entry:  # feedparser falls back from "updated" to "published" on .get()
+        return None
+    parsed = parse_datetime(entry.get(name), tz)
+    return parsed or _struct_time(entry.get(f"{name}_parsed"))
+
+
+def _entry_body(entry: Any) -> str:
+    detail = (entry.get("content") or [None])[0] or entry.get("summary_detail")
+    if detail:
+        value = detail.get("value") or ""
+        plain = detail.get("type") == "text/plain"
+        return plain_to_text(value) if plain else any_to_text(value)
+    return any_to_text(entry.get("summary") or entry.get("description") or "")
+
+
+def entry_post(entry: Any, base: str, tz: str) -> RawPost:
+    """One feedparser entry → RawPost."""
+    link = (entry.get("link") or "").strip()
+    url = canonical_url(link, base) if link else None
+    guid = (entry.get("id") or "").strip()
+    return RawPost(
+        headline=clean_inline(entry.get("title") or ""),
+        body=_entry_body(entry),
+        published_at=_entry_time(entry, "published", tz),
+        updated_at=_entry_time(entry, "updated", tz),
+        url=url,
+        key=f"guid:{guid}" if guid else url,
+    )
+
+
+def _next_link(parsed: Any, base: str) -> str | None:
+    for link in parsed.feed.get("links") or []:
+        if link.get("rel") == "next" and link.get("href"):
+            return canonical_url(link["href"], base)
+    return None
+
+
+def parse_feed(
+    body: bytes, url: str, *, timezone: str = "UTC", content_type: str | None = None
+) -> PageExtraction:
+    """Entries of an RSS/Atom document, newest-first as published; FeedError when not a feed.
+
+    A malformed document keeps the entries read before the fault, with a warning.
+    """
+    check_document(body)
+    headers = {"content-location": url, "content-type": content_type or "application/xml"}
+    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True)
+    version = parsed.get("version", "")
+    entries = parsed.get("entries") or []
+    if not version and not entries:
+        reason = parsed.get("bozo_exception") if parsed.get("bozo") else "no RSS or Atom root"
+        raise FeedError(f"feed: not a feed: {reason}")
+    result = PageExtraction(path="feed")
+    if parsed.get("bozo"):
+        exc = parsed.get("bozo_exception")
+        if isinstance(exc, SAXException):
+            # An entry cut by the end of a truncated document is partial: leave it out.
+            entries = entries[: len(_ENTRY_END_RE.findall(body))]
+            result.warnings.append(f"feed: malformed XML, kept {len(entries)} entries: {exc}")
+        else:
+            result.warnings.append(f"feed: {type(exc).__name__}: {exc}")
+    for entry in entries:
+        post = entry_post(entry, url, timezone)
+        if post.headline or post.body or post.url:
+            result.posts.append(post)
+    result.next_url = _next_link(parsed, url)
+    return result

@@ -1,0 +1,99 @@
+"""What the crawler hands on: extracted posts and the outcome of one crawl of one source.
+
+These plain dataclasses are the whole interface between `crawler/` and `storage/`:
+storage receives `CrawlResult`s and never sees Scrapy objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(slots=True)
+class RawPost:
+    """One post of a live blog or one feed entry, as extracted, before any merging.
+
+    `key` is the publisher's identity for the post when it has one (JSON-LD url/@id, element
+    id, feed guid, canonical link without tracking parameters), else None. `alt_keys` holds
+    further ids of the same post (a key-moments copy's own anchor). Times are timezone-aware.
+    """
+
+    headline: str
+    body: str
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    url: str | None = None
+    key: str | None = None
+    alt_keys: tuple[str, ...] = ()
+    highlighted: bool = False
+
+
+@dataclass(slots=True)
+class Validators:
+    """HTTP validators of one URL, echoed back exactly as the server sent them."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(slots=True)
+class PageExtraction:
+    """What one HTML page or feed document yielded."""
+
+    posts: list[RawPost] = field(default_factory=list)
+    path: str = ""  # "jsonld", "microdata", "selectors", "detected", "feed"
+    ended: bool = False  # coverageEndTime reached
+    next_url: str | None = None  # rel="next" pagination
+    is_liveblog: bool = False  # the page declares itself a live blog (LiveBlogPosting)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class CrawlResult:
+    """The outcome of crawling one source once: posts, validators, or an error as a value."""
+
+    source: str
+    url: str
+    posts: list[RawPost] = field(default_factory=list)
+    status: str = "ok"  # ok | not_modified | error | gone
+    http_status: int | None = None
+    error: str | None = None
+    validators: dict[str, Validators] = field(default_factory=dict)
+    ended: bool = False
+    path: str = ""
+    pages: int = 0
+    started_at: datetime | None = None
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("ok", "not_modified")
+
+
+@dataclass(slots=True, frozen=True)
+class Selectors:
+    """`[sources.selectors]`: CSS or XPath expressions for pages without structured data.
+
+    `post` selects one element per post; the others are evaluated inside each post element.
+    An expression starting with "/", "./" or "@" (or "(") is XPath, anything else CSS.
+    """
+
+    post: str
+    headline: str | None = None
+    published: str | None = None
+    body: str | None = None
+    id: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class SourceSpec:
+    """What the crawler needs to know about one source (built from the validated config)."""
+
+    name: str
+    url: str
+    kind: str = "auto"  # liveblog | feed | auto
+    timezone: str = "UTC"
+    language: str | None = None
+    selectors: Selectors | None = None
+    max_pages: int = 20  # rel="next" pages followed on a full crawl

@@ -1,0 +1,47 @@
+"""The one place that turns vigie's [crawler] config into Scrapy settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vigie.config import CrawlerConfig
+
+REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+
+def scrapy_settings(cfg: CrawlerConfig) -> dict[str, Any]:
+    return {
+        "TWISTED_REACTOR": REACTOR,
+        "USER_AGENT": cfg.user_agent,
+        "ROBOTSTXT_OBEY": cfg.obey_robots,
+        "CONCURRENT_REQUESTS": cfg.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": cfg.per_host,
+        "DOWNLOAD_TIMEOUT": cfg.timeout,
+        "DOWNLOAD_MAXSIZE": cfg.max_page_size,
+        "DOWNLOAD_WARNSIZE": 0,
+        "RETRY_ENABLED": cfg.retries > 0,
+        "RETRY_TIMES": cfg.retries,
+        "REDIRECT_MAX_TIMES": 5,
+        "AUTOTHROTTLE_ENABLED": cfg.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": 0.0,
+        "AUTOTHROTTLE_MAX_DELAY": 60.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(cfg.per_host),
+        "DOWNLOAD_DELAY": 0,
+        # Every poll asks for the same URLs again: no duplicate filter, no cookies, no cache.
+        "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
+        "COOKIES_ENABLED": False,
+        "HTTPCACHE_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
+        "STATS_DUMP": False,
+        "EXTENSIONS": {
+            "scrapy.extensions.logstats.LogStats": None,
+            "scrapy.extensions.memusage.MemoryUsage": None,
+        },
+        "DEFAULT_REQUEST_HEADERS": {
+            "Accept": "text/html,application/xhtml+xml,application/rss+xml,"
+            "application/atom+xml,application/xml;q=0.9,*/*;q=0.8",
+            "Accept-Language": "fr,en;q=0.8,*;q=0.5",
+        },
+    }

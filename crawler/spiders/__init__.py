@@ -1,0 +1,1 @@
+"""Scrapy spiders: one long-lived spider fed with sources to crawl."""

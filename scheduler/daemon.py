@@ -1,0 +1,159 @@
+"""The daemon: APScheduler 3 on the shared asyncio loop, one job per enabled source.
+
+Each source's job is a one-shot date trigger that reschedules itself to the `next_run_at`
+the poll decided (adaptive interval, backoff, end of coverage), so the schedule always
+equals what the database says and a restart resumes it. `max_instances=1` and coalescing
+keep a slow source from piling up runs; jobs never wait on each other.
+Signals: SIGTERM/SIGINT stop (in-flight crawls get a grace period, then are abandoned
+without writing), SIGHUP reloads the config file (a bad one is refused, the old one runs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from crawler.runner import CrawlService
+from scheduler.jobs import Poller
+from storage.db import Store
+from storage.queries import sources_overview
+from vigie.config import Config, ConfigError, load_config
+
+log = logging.getLogger("vigie.daemon")
+
+STOP_GRACE = 5.0  # seconds in-flight polls may take to finish after SIGTERM
+STARTUP_SPREAD = 0.2  # seconds between overdue sources at start, to avoid a thundering herd
+
+
+class Daemon:
+    def __init__(self, config: Config, store: Store, config_path: Path | None = None) -> None:
+        self.config = config
+        self.config_path = config_path or config.path
+        self.store = store
+        self.crawler = CrawlService(config.crawler)
+        self.poller = Poller(config, store, self.crawler)
+        self.scheduler: AsyncIOScheduler | None = None
+        self.stop_event = asyncio.Event()
+        self.running: dict[str, asyncio.Task[object]] = {}
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        await self.crawler.start()
+        await asyncio.to_thread(self.poller.sync_sources)
+        self.scheduler = AsyncIOScheduler(event_loop=loop, timezone=UTC)
+        self.scheduler.start()
+        self._schedule_all()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop_event.set)
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        log.info("daemon started: %d sources", len(self.config.enabled_sources()))
+        try:
+            await self.stop_event.wait()
+        finally:
+            await self._shutdown()
+
+    def _schedule_all(self) -> None:
+        with self.store.session() as session:
+            states = sources_overview(session, [s.name for s in self.config.sources])
+        now = datetime.now(UTC)
+        overdue = 0
+        for source in self.config.enabled_sources():
+            st = states.get(source.name, {})
+            if st.get("ended") or st.get("gone"):
+                continue
+            when = st.get("next_run_at")
+            if when is None or when <= now:
+                when = now + timedelta(seconds=STARTUP_SPREAD * overdue)
+                overdue += 1
+            self._schedule(source.name, when)
+
+    def _schedule(self, name: str, when: datetime) -> None:
+        assert self.scheduler is not None
+        self.scheduler.add_job(
+            self._run_source,
+            trigger=DateTrigger(run_date=when),
+            args=[name],
+            id=name,
+            name=name,
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
+
+    async def _run_source(self, name: str) -> None:
+        try:
+            source = self.config.source(name)
+        except KeyError:
+            return  # removed by a reload while it waited
+        if not source.enabled or self.stop_event.is_set():
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self.running[name] = task
+        try:
+            report = await self.poller.poll(source)
+        finally:
+            self.running.pop(name, None)
+        if self.stop_event.is_set() or report.status == "abandoned":
+            return
+        if report.next_run_at is not None and self._still_wanted(name):
+            self._schedule(name, report.next_run_at)
+        elif report.next_run_at is None and report.status != "error":
+            log.info("source %s: %s, no further polls", name,
+                     "ended" if report.ended else report.status)
+
+    def _still_wanted(self, name: str) -> bool:
+        return any(s.name == name and s.enabled for s in self.config.sources)
+
+    async def reload(self) -> None:
+        """SIGHUP: read the config again; apply it, or keep the old one if it is bad."""
+        try:
+            new = await asyncio.to_thread(load_config, self.config_path)
+        except ConfigError as exc:
+            log.error("reload refused, keeping the running config: %s", exc)
+            return
+        if new.storage.url != self.config.storage.url or new.crawler != self.config.crawler:
+            log.warning("reload: [storage] and [crawler] changes need a restart; "
+                        "applying [scheduler] and [[sources]] only")
+        old = {s.name: s for s in self.config.sources}
+        new = new.model_copy(update={"storage": self.config.storage,
+                                     "crawler": self.config.crawler})
+        self.config = self.poller.config = new
+        await asyncio.to_thread(self.poller.sync_sources)
+        assert self.scheduler is not None
+        wanted = {s.name for s in new.enabled_sources()}
+        for job in self.scheduler.get_jobs():
+            if job.id not in wanted:
+                job.remove()
+        now = datetime.now(UTC)
+        for source in new.enabled_sources():
+            before = old.get(source.name)
+            job = self.scheduler.get_job(source.name)
+            if before is None or before.url != source.url or not before.enabled:
+                self._schedule(source.name, now)
+            elif job is None and source.name not in self.running:
+                self._schedule(source.name, now)
+            elif before.interval != source.interval and job is not None:
+                soonest = now + timedelta(seconds=new.interval_of(source))
+                if job.next_run_time and job.next_run_time > soonest:
+                    self._schedule(source.name, soonest)
+        log.info("config reloaded: %d sources enabled", len(wanted))
+
+    async def _shutdown(self) -> None:
+        log.info("daemon stopping")
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+        self.poller.stopping = True
+        if self.running:
+            await asyncio.wait(list(self.running.values()), timeout=STOP_GRACE)
+        await self.crawler.stop()
+        if self.running:
+            await asyncio.wait(list(self.running.values()), timeout=STOP_GRACE)
+        log.info("daemon stopped")

@@ -1,0 +1,164 @@
+"""One poll of one source: read its crawl state, crawl, decide the next run, save.
+
+`Poller.poll` never raises: whatever the source or the store did ends as a `PollReport`
+and a log line with fixed keys (source, status, new, changed, unchanged, duration).
+Database work runs in worker threads so the shared event loop keeps crawling meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from crawler.models import CrawlResult, RawPost, Validators
+from crawler.runner import CrawlService
+from scheduler.policy import Outcome, next_state
+from storage.db import Store
+from storage.models import Source
+from storage.queries import known_posts, validators_for
+from storage.writes import SaveCounts, ensure_sources, save_crawl
+from vigie.config import Config, SourceConfig
+
+log = logging.getLogger("vigie.poll")
+
+
+@dataclass(slots=True)
+class PollReport:
+    source: str
+    status: str
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    pages: int = 0
+    duration: float = 0.0
+    error: str | None = None
+    next_run_at: datetime | None = None
+    ended: bool = False
+
+
+@dataclass(slots=True)
+class _Context:
+    source_id: int
+    validators: Validators | None
+    had_posts: bool
+    polls: int
+    failures: int
+    current_interval: float | None
+
+
+class Poller:
+    """Crawls sources of a config into a store, one poll at a time per source."""
+
+    def __init__(self, config: Config, store: Store, crawler: CrawlService) -> None:
+        self.config = config
+        self.store = store
+        self.crawler = crawler
+        self.source_ids: dict[str, int] = {}
+        self.stopping = False
+
+    def sync_sources(self) -> dict[str, int]:
+        """Make sure every configured source has its row; remember their ids."""
+        with self.store.session() as session:
+            self.source_ids = ensure_sources(
+                session, [(s.name, s.url, s.kind) for s in self.config.sources]
+            )
+        return self.source_ids
+
+    def _context(self, source_id: int, url: str) -> _Context:
+        with self.store.session() as session:
+            src = session.get(Source, source_id)
+            assert src is not None
+            return _Context(
+                source_id=source_id,
+                validators=validators_for(session, source_id, url),
+                had_posts=src.had_posts,
+                polls=src.polls,
+                failures=src.failures,
+                current_interval=src.current_interval,
+            )
+
+    def _is_known(self, source_id: int) -> Any:
+        def check(post: RawPost) -> bool:
+            with self.store.session() as session:
+                return all(known_posts(session, source_id, [post]))
+
+        return check
+
+    def _save(
+        self, source_id: int, result: CrawlResult, state: Callable[[SaveCounts], dict[str, Any]]
+    ) -> SaveCounts:
+        with self.store.session() as session:
+            return save_crawl(session, source_id, result, state=state)
+
+    async def poll(self, source: SourceConfig, *, force_full: bool = False) -> PollReport:
+        started = time.monotonic()
+        try:
+            return await self._poll(source, force_full=force_full)
+        except Exception as exc:  # the store failed: report it, keep the daemon alive
+            log.exception("poll failed", extra={"source": source.name})
+            return PollReport(source.name, "error", error=f"store: {exc}",
+                              duration=time.monotonic() - started)
+
+    async def _poll(self, source: SourceConfig, *, force_full: bool) -> PollReport:
+        if source.name not in self.source_ids:
+            await asyncio.to_thread(self.sync_sources)
+        source_id = self.source_ids[source.name]
+        spec = self.config.spec(source)
+        ctx = await asyncio.to_thread(self._context, source_id, spec.url)
+        full = force_full or ctx.polls % self.config.scheduler.full_every == 0
+        result = await self.crawler.crawl(
+            spec,
+            validators=ctx.validators,
+            full=full,
+            is_known=self._is_known(source_id),
+            had_posts=ctx.had_posts,
+        )
+        if self.stopping and result.status == "error" and not result.posts:
+            return PollReport(source.name, "abandoned", error=result.error)
+        state: dict[str, Any] = {}
+
+        def decide(counts: SaveCounts) -> dict[str, Any]:
+            """The next run, knowing what the crawl changed (called inside the save)."""
+            changed = bool(counts.new or counts.changed)
+            state.update(next_state(
+                now=datetime.now(UTC),
+                base_interval=self.config.interval_of(source),
+                current_interval=ctx.current_interval,
+                failures=ctx.failures,
+                outcome=Outcome(status=result.status, changed=changed, ended=result.ended),
+                jitter=self.config.scheduler.jitter,
+                max_backoff=self.config.scheduler.max_backoff,
+            ))
+            return state
+
+        counts = await asyncio.to_thread(self._save, source_id, result, decide)
+        report = PollReport(
+            source=source.name, status=result.status, new=counts.new, changed=counts.changed,
+            unchanged=counts.unchanged, pages=result.pages, duration=result.duration,
+            error=result.error, next_run_at=state["next_run_at"], ended=result.ended,
+        )
+        log_report(report)
+        return report
+
+    async def poll_many(self, sources: list[SourceConfig]) -> list[PollReport]:
+        await asyncio.to_thread(self.sync_sources)
+        return list(await asyncio.gather(*(self.poll(s, force_full=True) for s in sources)))
+
+
+def log_report(r: PollReport) -> None:
+    level = logging.WARNING if r.status in ("error", "gone") else logging.INFO
+    fields = {
+        "source": r.source, "status": r.status, "new": r.new, "changed": r.changed,
+        "unchanged": r.unchanged, "pages": r.pages, "duration": round(r.duration, 3),
+    }
+    if r.error:
+        fields["error"] = r.error
+    text = " ".join(f"{k}={v}" for k, v in fields.items() if k != "error")
+    if r.error:
+        text += f" error={r.error!r}"
+    log.log(level, "crawl %s", text, extra={"fields": fields})

@@ -1,0 +1,148 @@
+"""Engines and sessions from a storage URL, SQLite pragmas, and schema upgrades on start.
+
+SQLite runs in WAL mode with a busy timeout so readers (`vigie updates`) never block or
+corrupt the daemon's writes. The schema is owned by Alembic: `open_store` upgrades an older
+database to the current revision before anything else touches it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger("vigie.storage")
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class StoreError(Exception):
+    """The database cannot be reached or used."""
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
+    cursor = dbapi_conn.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_no_autobegin(dbapi_conn: object, _record: object) -> None:
+    # Let SQLAlchemy emit BEGIN itself (see _sqlite_begin) instead of pysqlite's implicit one.
+    dbapi_conn.isolation_level = None  # type: ignore[attr-defined]
+
+
+def _sqlite_begin(conn: object) -> None:
+    # Take the write lock at the start of every transaction: two writers never deadlock on a
+    # read-to-write lock upgrade, they queue on the busy timeout instead.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a SQLAlchemy URL; SQLite gets WAL, a busy timeout and its folder made."""
+    if url.startswith("sqlite"):
+        db_path = url.split("///", 1)[-1].split("?", 1)[0]
+        if db_path and db_path != ":memory:":
+            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_no_autobegin)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _alembic_config(engine: Engine) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return cfg
+
+
+def schema_revision(engine: Engine) -> tuple[str | None, str]:
+    """(the database's revision, the code's head revision)."""
+    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return current, head or ""
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Bring the database to the head revision; safe when several processes start at once."""
+    current, head = schema_revision(engine)
+    if current == head:
+        return
+    log.info("store: upgrading schema %s -> %s", current or "(empty)", head)
+    cfg = _alembic_config(engine)
+    for attempt in range(5):
+        try:
+            with engine.begin() as conn:
+                if engine.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(726173)"))
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+            return
+        except (OperationalError, SQLAlchemyError):
+            # Another process may have upgraded in between: done if it is at head now.
+            if schema_revision(engine)[0] == head:
+                return
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
+class Store:
+    """An engine and its session factory, schema checked."""
+
+    def __init__(self, url: str, *, upgrade: bool = True) -> None:
+        self.url = url
+        try:
+            self.engine = make_engine(url)
+            if upgrade:
+                upgrade_schema(self.engine)
+            else:
+                with self.engine.connect():
+                    pass
+        except SQLAlchemyError as exc:
+            raise StoreError(f"store: cannot open {safe_url(url)}: {exc}") from exc
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed at the end, rolled back on error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url

@@ -1,0 +1,264 @@
+"""Deduplication rules as pure functions: normalized text, identity keys, in-page merging,
+edit matching and near-duplicate signatures.
+
+Identity of a post, strongest first:
+1. a publisher key (JSON-LD url/@id, element id, feed guid, canonical link) — unless the
+   same key is carried by posts that are plainly different (a feed giving every entry the
+   live blog's URL), in which case that key identifies nothing and is dropped;
+2. a content print: normalized headline + body + published minute (`fp:` key);
+3. for an edit (the prints differ), the stored post of the same source published in the same
+   minute whose text is similar enough (`is_edit_of`), never the time alone.
+
+Stories (the same news in other sources) use MinHash signatures over word shingles, banded
+for LSH lookups in the database, verified by exact shingle overlap (`same_story`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from difflib import SequenceMatcher
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from datasketch import MinHash
+
+from crawler.models import RawPost
+
+# Edit matching (same source, same published minute): tuned on the seed fixtures, see
+# docs/dedup.md. overlap = |A∩B| / min(|A|,|B|) over word bigrams; jaccard = |A∩B| / |A∪B|.
+EDIT_MIN_OVERLAP = 0.7
+EDIT_MIN_JACCARD = 0.2
+EDIT_HEADLINE_RATIO = 0.8  # a headline this similar is the same post if the body overlaps
+# Stories (other sources, published within STORY_WINDOW of each other).
+STORY_MIN_JACCARD = 0.45  # word 3-shingles
+STORY_MIN_CONTAINMENT = 0.7  # for a feed summary inside a full post
+STORY_WINDOW_HOURS = 48
+NUM_PERM = 64
+BANDS, ROWS = 16, 4  # LSH: candidate when one band of 4 rows agrees (S-curve centre ~0.5)
+SHINGLE = 3
+
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "«": '"', "»": '"', "\u00a0": " "})
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SPACE = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """Case, quote style, accents' composition and spacing folded away; words kept."""
+    text = unicodedata.normalize("NFKC", text or "").translate(_QUOTES)
+    text = text.replace("\u200b", "").replace("\ufeff", "")
+    return _SPACE.sub(" ", text).strip().casefold()
+
+
+def fold_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def words(text: str) -> list[str]:
+    """Accent-free lowercase words."""
+    return _WORD.findall(fold_accents(normalize(text)))
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def key_hash(key: str) -> str:
+    return _digest(key)
+
+
+def content_hash(headline: str, body: str) -> str:
+    """Changes when the headline or body changes in more than spacing or quote style."""
+    return _digest(normalize(headline) + "\x1f" + normalize(body))
+
+
+def headline_hash(headline: str) -> str | None:
+    folded = " ".join(words(headline))
+    return _digest(folded) if folded else None
+
+
+def minute(dt: datetime | None) -> str:
+    """The published minute as a stable string (epoch minutes), "-" when unknown."""
+    return "-" if dt is None else str(int(dt.timestamp()) // 60)
+
+
+def content_print(headline: str, body: str, published_at: datetime | None) -> str:
+    """The `fp:` key of a post without (or beside) a publisher id."""
+    text = normalize(headline) + "\x1f" + normalize(body) + "\x1f" + minute(published_at)
+    return "fp:" + _digest(text)
+
+
+def same_minute(a: datetime | None, b: datetime | None) -> bool:
+    return a is not None and b is not None and minute(a) == minute(b)
+
+
+# --- in-page merging --------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class MergedPost:
+    """One post of a crawl after its copies on the page were merged."""
+
+    post: RawPost
+    keys: list[str] = field(default_factory=list)  # publisher keys, then the content print
+    highlighted: bool = False
+    position: int = 0  # where its last copy stands on the page (the stream, below key moments)
+
+
+def _conflicting(a: RawPost, b: RawPost) -> bool:
+    """Two posts carrying the same key that cannot be the same post."""
+    if a.published_at and b.published_at and not same_minute(a.published_at, b.published_at):
+        return True
+    return content_hash(a.headline, a.body) != content_hash(b.headline, b.body) and not (
+        is_edit_of(a.headline, a.body, b.headline, b.body)
+    )
+
+
+def ambiguous_keys(posts: Sequence[RawPost]) -> set[str]:
+    """Publisher keys shared by posts that are plainly different: they identify nothing."""
+    first: dict[str, RawPost] = {}
+    bad: set[str] = set()
+    for post in posts:
+        for key in (post.key, *post.alt_keys):
+            if not key:
+                continue
+            seen = first.setdefault(key, post)
+            if seen is not post and _conflicting(seen, post):
+                bad.add(key)
+    return bad
+
+
+def _richer(a: RawPost, b: RawPost) -> RawPost:
+    """Of two copies of one post, the one with more text (a key-moments copy may be short)."""
+    return a if len(a.body) + len(a.headline) >= len(b.body) + len(b.headline) else b
+
+
+def merge_page(posts: Sequence[RawPost]) -> list[MergedPost]:
+    """Merge the copies of each post on one page (key moments + stream, same id twice).
+
+    Copies are joined when they share a usable publisher key or a content print, or when a
+    highlighted copy is a shortened version of a stream post of the same minute.
+    """
+    bad = ambiguous_keys(posts)
+    merged: list[MergedPost] = []
+    by_key: dict[str, MergedPost] = {}
+    for position, post in enumerate(posts):
+        keys = [k for k in (post.key, *post.alt_keys) if k and k not in bad]
+        keys.append(content_print(post.headline, post.body, post.published_at))
+        target = next((by_key[k] for k in keys if k in by_key), None)
+        if target is None and post.highlighted:
+            target = _stream_twin(post, merged)
+        if target is None:
+            target = MergedPost(post=post)
+            merged.append(target)
+        else:
+            target.post = _richer(target.post, post)
+        target.highlighted = target.highlighted or post.highlighted
+        target.position = position
+        for k in keys:
+            if k not in target.keys:
+                target.keys.append(k)
+            by_key.setdefault(k, target)
+    for m in merged:
+        m.keys.sort(key=lambda k: k.startswith("fp:"))
+    return sorted(merged, key=lambda m: m.position)
+
+
+def _stream_twin(copy: RawPost, merged: Iterable[MergedPost]) -> MergedPost | None:
+    for m in merged:
+        if same_minute(m.post.published_at, copy.published_at) and (
+            is_edit_of(m.post.headline, m.post.body, copy.headline, copy.body)
+        ):
+            return m
+    return None
+
+
+# --- edits ------------------------------------------------------------------------------
+
+
+def _ratio(a: str, b: str) -> float:
+    if not a and not b:
+        return 1.0
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def _bigrams(text: str) -> set[str]:
+    w = words(text)
+    if len(w) < 2:
+        return set(w)
+    return {w[i] + " " + w[i + 1] for i in range(len(w) - 1)}
+
+
+def text_similarity(a: str, b: str) -> tuple[float, float]:
+    """(overlap, jaccard) of the two texts' word bigrams.
+
+    Bigrams, not single words: posts of one live blog share most of their vocabulary
+    (on the seed, two different posts reach a word overlap of 0.76 but a bigram overlap of
+    at most 0.57), while an edit keeps nearly all of its bigrams.
+    """
+    wa, wb = _bigrams(a), _bigrams(b)
+    if not wa or not wb:
+        return (1.0, 1.0) if wa == wb else (0.0, 0.0)
+    inter = len(wa & wb)
+    return inter / min(len(wa), len(wb)), inter / len(wa | wb)
+
+
+def is_edit_of(headline_a: str, body_a: str, headline_b: str, body_b: str) -> bool:
+    """Could these two texts be two versions of one post? (Time is checked by the caller.)"""
+    overlap, jaccard = text_similarity(headline_a + "\n" + body_a, headline_b + "\n" + body_b)
+    if overlap >= EDIT_MIN_OVERLAP and jaccard >= EDIT_MIN_JACCARD:
+        return True
+    # A rewritten body under a nearly unchanged headline.
+    if headline_a and headline_b:
+        if _ratio(normalize(headline_a), normalize(headline_b)) >= EDIT_HEADLINE_RATIO:
+            return text_similarity(body_a, body_b)[0] >= 0.5
+    return False
+
+
+def edit_score(headline_a: str, body_a: str, headline_b: str, body_b: str) -> float:
+    """How alike two versions are (higher is closer), to pick the best of several candidates."""
+    overlap, jaccard = text_similarity(headline_a + "\n" + body_a, headline_b + "\n" + body_b)
+    return overlap + jaccard
+
+
+# --- stories ----------------------------------------------------------------------------
+
+_SCHEME = "affine32"  # persisted bands depend on it: changing it means rebuilding lsh_bands
+_PERMS = MinHash(num_perm=NUM_PERM, seed=7, scheme=_SCHEME).permutations
+
+
+def shingles(headline: str, body: str) -> set[str]:
+    tokens = words(headline + " " + body)
+    if len(tokens) < SHINGLE:
+        return {" ".join(tokens)} if tokens else set()
+    return {" ".join(tokens[i : i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1)}
+
+
+def lsh_bands(shingle_set: set[str]) -> list[int]:
+    """One signed 64-bit key per LSH band of the text's MinHash signature."""
+    if not shingle_set:
+        return []
+    mh = MinHash(num_perm=NUM_PERM, permutations=_PERMS, scheme=_SCHEME)
+    mh.update_batch([s.encode("utf-8") for s in shingle_set])
+    sig = np.asarray(mh.hashvalues, dtype=np.uint64)
+    bands = []
+    for b in range(BANDS):
+        chunk = sig[b * ROWS : (b + 1) * ROWS].tobytes()
+        digest = hashlib.blake2b(bytes([b]) + chunk, digest_size=8).digest()
+        bands.append(int.from_bytes(digest, "big", signed=True))
+    return bands
+
+
+def same_story(a: set[str], b: set[str]) -> bool:
+    """Verified near-duplicate: enough shared shingles, by Jaccard or by containment."""
+    if not a or not b:
+        return False
+    inter = len(a & b)
+    return (
+        inter / len(a | b) >= STORY_MIN_JACCARD
+        or inter / min(len(a), len(b)) >= STORY_MIN_CONTAINMENT
+    )

@@ -1,0 +1,192 @@
+"""The schema: sources with their crawl state, updates, their keys and revisions, stories.
+
+Typed SQLAlchemy 2 ORM models. Every schema change also gets an Alembic migration in
+`storage/migrations/versions/`. Times are stored in UTC and read back timezone-aware.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (naive storage) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16), default="auto")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # crawl state
+    last_crawl_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[str | None] = mapped_column(String(16))
+    last_http_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_path: Mapped[str | None] = mapped_column(String(16))
+    last_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    polls: Mapped[int] = mapped_column(Integer, default=0)
+    had_posts: Mapped[bool] = mapped_column(Boolean, default=False)
+    # schedule state
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    current_interval: Mapped[float | None] = mapped_column(Float)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    backoff_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended: Mapped[bool] = mapped_column(Boolean, default=False)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    gone: Mapped[bool] = mapped_column(Boolean, default=False)
+    # lease for several workers sharing one database
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class HttpValidator(Base):
+    """ETag / Last-Modified of one URL of a source, as the server last sent them with a 200."""
+
+    __tablename__ = "http_validators"
+    __table_args__ = (UniqueConstraint("source_id", "url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Story(Base):
+    """The same news seen in several sources."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Update(Base):
+    __tablename__ = "updates"
+    __table_args__ = (
+        Index("ix_updates_source_published", "source_id", "published_at"),
+        Index("ix_updates_published", "published_at"),
+        Index("ix_updates_headline_hash", "headline_hash"),
+        Index("ix_updates_story", "story_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    url: Mapped[str | None] = mapped_column(Text)
+    headline: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revisions: Mapped[int] = mapped_column(Integer, default=1)
+    highlighted: Mapped[bool] = mapped_column(Boolean, default=False)
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"))
+    content_hash: Mapped[str] = mapped_column(String(32))
+    headline_hash: Mapped[str | None] = mapped_column(String(32))
+
+
+class UpdateKey(Base):
+    """Every identity an update is known by in its source: publisher ids and content prints.
+
+    The unique (source_id, key_hash) constraint is what makes concurrent writers safe.
+    """
+
+    __tablename__ = "update_keys"
+    __table_args__ = (UniqueConstraint("source_id", "key_hash", name="uq_update_keys_source_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    key_hash: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(Text)
+    update_id: Mapped[int] = mapped_column(
+        ForeignKey("updates.id", ondelete="CASCADE"), index=True
+    )
+
+
+class Revision(Base):
+    """One version of an update's headline and body; number 1 is the first seen."""
+
+    __tablename__ = "revisions"
+    __table_args__ = (UniqueConstraint("update_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    update_id: Mapped[int] = mapped_column(ForeignKey("updates.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    headline: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    content_hash: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LshBand(Base):
+    """MinHash LSH bands of an update's text, for near-duplicate lookups across sources."""
+
+    __tablename__ = "lsh_bands"
+    __table_args__ = (Index("ix_lsh_bands_band", "band"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    band: Mapped[int] = mapped_column(BigInteger)
+    update_id: Mapped[int] = mapped_column(
+        ForeignKey("updates.id", ondelete="CASCADE"), index=True
+    )
+
+
+class CrawlRun(Base):
+    """One crawl of one source: what happened and what it changed."""
+
+    __tablename__ = "crawl_runs"
+    __table_args__ = (Index("ix_crawl_runs_source_started", "source_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)

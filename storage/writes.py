@@ -1,0 +1,355 @@
+"""Dedup-aware writes: one crawl of one source saved in one transaction.
+
+Each post of the crawl is either new (an update with its first revision), seen again
+(`last_seen_at` moves, nothing else is written) or revised (a new revision keeps the old
+text). Identity rules live in `storage/dedup.py`; this module applies them against the
+store. Writers of one source are serialized by a row lock on the source (SQLite serializes
+all writers with BEGIN IMMEDIATE), and the unique (source, key) constraint backs it up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from crawler.models import CrawlResult
+from storage import dedup
+from storage.models import CrawlRun, HttpValidator, LshBand, Revision, Source, Story, Update
+from storage.models import UpdateKey
+
+CHUNK = 500
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(slots=True)
+class SaveCounts:
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    new_ids: list[int] = field(default_factory=list)
+    changed_ids: list[int] = field(default_factory=list)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _insert_ignore(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING on both SQLite and PostgreSQL."""
+    if not rows:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    for chunk in _chunks(rows):
+        session.execute(dialect.insert(model).on_conflict_do_nothing(), list(chunk))
+
+
+def ensure_sources(session: Session, sources: Iterable[tuple[str, str, str]]) -> dict[str, int]:
+    """Create or refresh the rows of configured sources (name, url, kind); name -> id."""
+    wanted = list(sources)
+    now = utcnow()
+    _insert_ignore(
+        session,
+        Source,
+        [{"name": n, "url": u, "kind": k, "created_at": now, "polls": 0, "had_posts": False,
+          "failures": 0, "ended": False, "gone": False} for n, u, k in wanted],
+    )
+    rows = session.execute(select(Source).where(Source.name.in_([n for n, _, _ in wanted])))
+    ids: dict[str, int] = {}
+    by_name = {n: (u, k) for n, u, k in wanted}
+    for src in rows.scalars():
+        url, kind = by_name[src.name]
+        if src.url != url:
+            # A new URL is a new page: its validators and end-of-coverage no longer apply.
+            src.url, src.ended, src.ended_at, src.gone = url, False, None, False
+            session.query(HttpValidator).filter_by(source_id=src.id).delete()
+        src.kind = kind
+        ids[src.name] = src.id
+    return ids
+
+
+def _lock_source(session: Session, source_id: int) -> Source:
+    stmt: Select[tuple[Source]] = select(Source).where(Source.id == source_id)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return session.execute(stmt).scalar_one()
+
+
+def _existing_keys(session: Session, source_id: int, hashes: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(hashes):
+        rows = session.execute(
+            select(UpdateKey.key_hash, UpdateKey.update_id).where(
+                UpdateKey.source_id == source_id, UpdateKey.key_hash.in_(chunk)
+            )
+        )
+        found.update({h: uid for h, uid in rows})
+    return found
+
+
+def _match_edits(
+    session: Session,
+    source_id: int,
+    pending: list[tuple[int, dedup.MergedPost]],
+    claimed: set[int],
+) -> dict[int, Update]:
+    """Pair unmatched posts with stored updates of the same minute whose text is close."""
+    timed = [(i, m) for i, m in pending if m.post.published_at is not None]
+    if not timed:
+        return {}
+    times = [m.post.published_at for _, m in timed]
+    lo = min(times).replace(second=0, microsecond=0)  # type: ignore[union-attr]
+    hi = max(times).replace(second=0, microsecond=0) + timedelta(minutes=1)  # type: ignore[union-attr]
+    stored = session.execute(
+        select(Update).where(
+            Update.source_id == source_id, Update.published_at >= lo, Update.published_at < hi
+        )
+    ).scalars()
+    by_minute: dict[str, list[Update]] = {}
+    for u in stored:
+        if u.id not in claimed:
+            by_minute.setdefault(dedup.minute(u.published_at), []).append(u)
+    pairs: list[tuple[float, int, Update]] = []
+    for i, m in timed:
+        for u in by_minute.get(dedup.minute(m.post.published_at), []):
+            if dedup.is_edit_of(u.headline, u.body, m.post.headline, m.post.body):
+                score = dedup.edit_score(u.headline, u.body, m.post.headline, m.post.body)
+                pairs.append((score, i, u))
+    result: dict[int, Update] = {}
+    for _, i, u in sorted(pairs, key=lambda p: -p[0]):
+        if i not in result and u.id not in claimed:
+            result[i] = u
+            claimed.add(u.id)
+    return result
+
+
+def _key_rows(source_id: int, update_id: int, keys: Iterable[str]) -> list[dict[str, Any]]:
+    return [
+        {"source_id": source_id, "key_hash": dedup.key_hash(k), "key": k, "update_id": update_id}
+        for k in keys
+    ]
+
+
+def _revise(session: Session, u: Update, m: dedup.MergedPost, now: datetime) -> bool:
+    """Record a changed text as a new revision; False when the text is not new to it."""
+    post = m.post
+    new_hash = dedup.content_hash(post.headline, post.body)
+    if new_hash == u.content_hash:
+        return False
+    seen = session.execute(
+        select(Revision.content_hash).where(Revision.update_id == u.id)
+    ).scalars()
+    if new_hash in set(seen):
+        return False  # a stale copy of an older version (a lagging cache), not an edit
+    u.revisions += 1
+    u.headline, u.body, u.content_hash = post.headline, post.body, new_hash
+    u.headline_hash = dedup.headline_hash(post.headline)
+    u.updated_at = post.updated_at or now
+    session.add(
+        Revision(update_id=u.id, number=u.revisions, headline=post.headline, body=post.body,
+                 content_hash=new_hash, updated_at=u.updated_at, seen_at=now)
+    )
+    return True
+
+
+def _insert_new(
+    session: Session, source_id: int, new: list[dedup.MergedPost], now: datetime
+) -> list[int]:
+    rows = []
+    for m in new:
+        p = m.post
+        rows.append({
+            "source_id": source_id, "url": p.url, "headline": p.headline, "body": p.body,
+            "published_at": p.published_at, "updated_at": p.updated_at, "first_seen_at": now,
+            "last_seen_at": now, "revisions": 1, "highlighted": m.highlighted,
+            "content_hash": dedup.content_hash(p.headline, p.body),
+            "headline_hash": dedup.headline_hash(p.headline),
+        })
+    ids: list[int] = []
+    for chunk in _chunks(rows):
+        result = session.execute(
+            Update.__table__.insert().returning(Update.id, sort_by_parameter_order=True),
+            list(chunk),
+        )
+        ids.extend(r[0] for r in result)
+    revisions, keys = [], []
+    for uid, m, row in zip(ids, new, rows, strict=True):
+        revisions.append({
+            "update_id": uid, "number": 1, "headline": row["headline"], "body": row["body"],
+            "content_hash": row["content_hash"], "updated_at": row["updated_at"], "seen_at": now,
+        })
+        keys.extend(_key_rows(source_id, uid, m.keys))
+    for chunk in _chunks(revisions):
+        session.execute(Revision.__table__.insert(), list(chunk))
+    _insert_ignore(session, UpdateKey, keys)
+    return ids
+
+
+def link_stories(session: Session, source_id: int, ids: Sequence[int]) -> int:
+    """Give new updates the story of a near-duplicate in another source; returns links made."""
+    if not ids:
+        return 0
+    news = session.execute(select(Update).where(Update.id.in_(ids))).scalars().all()
+    prints = {u.id: dedup.shingles(u.headline, u.body) for u in news}
+    bands = {u.id: dedup.lsh_bands(prints[u.id]) for u in news}
+    band_rows = [{"band": b, "update_id": uid} for uid, bs in bands.items() for b in bs]
+    all_bands = sorted({b for bs in bands.values() for b in bs})
+    hits: dict[int, set[int]] = {}
+    for chunk in _chunks(all_bands):
+        for band, uid in session.execute(
+            select(LshBand.band, LshBand.update_id).where(LshBand.band.in_(chunk))
+        ):
+            hits.setdefault(band, set()).add(uid)
+    linked = 0
+    window = timedelta(hours=dedup.STORY_WINDOW_HOURS)
+    for u in news:
+        candidate_ids = set().union(*(hits.get(b, set()) for b in bands[u.id]))
+        stmt = select(Update).where(Update.source_id != source_id)
+        by_band = stmt.where(Update.id.in_(list(candidate_ids)[:200]))
+        candidates = list(session.execute(by_band).scalars()) if candidate_ids else []
+        if u.headline_hash:
+            same_head = stmt.where(Update.headline_hash == u.headline_hash).limit(20)
+            candidates += list(session.execute(same_head).scalars())
+        best: Update | None = None
+        best_score = 0.0
+        for c in candidates:
+            if u.published_at and c.published_at and abs(u.published_at - c.published_at) > window:
+                continue
+            other = dedup.shingles(c.headline, c.body)
+            same_headline = bool(u.headline_hash) and c.headline_hash == u.headline_hash
+            if same_headline or dedup.same_story(prints[u.id], other):
+                score = len(prints[u.id] & other) / max(1, len(prints[u.id] | other))
+                score += 1.0 if same_headline else 0.0
+                if best is None or score > best_score:
+                    best, best_score = c, score
+        if best is not None:
+            if best.story_id is None:
+                story = Story(created_at=utcnow())
+                session.add(story)
+                session.flush()
+                best.story_id = story.id
+            u.story_id = best.story_id
+            linked += 1
+    for chunk in _chunks(band_rows):
+        session.execute(LshBand.__table__.insert(), list(chunk))
+    return linked
+
+
+def save_posts(session: Session, source_id: int, result: CrawlResult, now: datetime) -> SaveCounts:
+    """Apply the dedup rules to a crawl's posts against the stored updates of its source."""
+    counts = SaveCounts()
+    merged = dedup.merge_page(result.posts)
+    hashes = {dedup.key_hash(k) for m in merged for k in m.keys}
+    found = _existing_keys(session, source_id, sorted(hashes))
+    claimed: set[int] = set()
+    matched: dict[int, int] = {}
+    pending: list[tuple[int, dedup.MergedPost]] = []
+    twins: set[int] = set()  # posts whose keys lead to an update another post already took
+    for i, m in enumerate(merged):
+        uid = next((found[h] for h in map(dedup.key_hash, m.keys) if h in found), None)
+        if uid is None:
+            pending.append((i, m))
+        elif uid in claimed:
+            twins.add(i)
+        else:
+            matched[i] = uid
+            claimed.add(uid)
+    edits = _match_edits(session, source_id, pending, claimed)
+    matched.update({i: u.id for i, u in edits.items()})
+    stored = {u.id: u for u in edits.values()}
+    missing = [uid for uid in matched.values() if uid not in stored]
+    for chunk in _chunks(missing):
+        stored.update(
+            (u.id, u) for u in session.execute(select(Update).where(Update.id.in_(chunk))).scalars()
+        )
+    seen_ids, new_keys = [], []
+    for i, uid in matched.items():
+        m, u = merged[i], stored[uid]
+        if _revise(session, u, m, now):
+            counts.changed += 1
+            counts.changed_ids.append(uid)
+        else:
+            counts.unchanged += 1
+        seen_ids.append(uid)
+        if m.highlighted and not u.highlighted:
+            u.highlighted = True
+        if u.url is None and m.post.url:
+            u.url = m.post.url
+        new_keys.extend(
+            _key_rows(source_id, uid, [k for k in m.keys if dedup.key_hash(k) not in found])
+        )
+    for chunk in _chunks(seen_ids):
+        session.execute(update(Update).where(Update.id.in_(chunk)).values(last_seen_at=now))
+    _insert_ignore(session, UpdateKey, new_keys)
+    # Oldest first, so ids grow with time; on a tie, the post lower on the page is older.
+    fresh = [i for i in range(len(merged)) if i not in matched and i not in twins]
+    fresh.sort(key=lambda i: (merged[i].post.published_at or _EPOCH, -merged[i].position))
+    new = [merged[i] for i in fresh]
+    counts.new_ids = _insert_new(session, source_id, new, now)
+    counts.new = len(counts.new_ids)
+    link_stories(session, source_id, counts.new_ids)
+    return counts
+
+
+def save_crawl(
+    session: Session,
+    source_id: int,
+    result: CrawlResult,
+    *,
+    state: Callable[[SaveCounts], Mapping[str, Any]] | None = None,
+    now: datetime | None = None,
+) -> SaveCounts:
+    """Save one crawl: posts, validators, the crawl record and the source's state.
+
+    `state` is the scheduler's decision, given what the crawl changed: the schedule fields
+    to set on the source (next_run_at, failures, ...). The caller owns the transaction:
+    all of it commits together or not at all.
+    """
+    now = now or utcnow()
+    src = _lock_source(session, source_id)
+    counts = save_posts(session, source_id, result, now) if result.posts else SaveCounts()
+    for url, v in result.validators.items():
+        row = session.execute(
+            select(HttpValidator).where(HttpValidator.source_id == source_id,
+                                        HttpValidator.url == url)
+        ).scalar_one_or_none()
+        if row is None:
+            session.add(HttpValidator(source_id=source_id, url=url, etag=v.etag,
+                                      last_modified=v.last_modified, updated_at=now))
+        else:
+            row.etag, row.last_modified, row.updated_at = v.etag, v.last_modified, now
+    src.last_crawl_at = now
+    src.last_status = result.status
+    src.last_http_status = result.http_status
+    src.last_error = result.error
+    src.polls += 1
+    if result.path:
+        src.last_path = result.path
+    if counts.new or counts.changed:
+        src.last_change_at = now
+    if result.posts:
+        src.had_posts = True
+    if result.ended and not src.ended:
+        src.ended, src.ended_at = True, now
+    if result.status == "gone":
+        src.gone = True
+    for name, value in (state(counts) if state else {}).items():
+        setattr(src, name, value)
+    started = result.started_at or now
+    session.add(
+        CrawlRun(source_id=source_id, started_at=started, finished_at=now, status=result.status,
+                 http_status=result.http_status, error=result.error, pages=result.pages,
+                 new=counts.new, changed=counts.changed, unchanged=counts.unchanged,
+                 duration_ms=int(result.duration * 1000))
+    )
+    return counts

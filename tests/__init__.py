@@ -1,0 +1,1 @@
+"""The test suite of vigie (a package, so `from tests.newsroom import ...` works)."""

@@ -1,0 +1,125 @@
+"""The matching rules as table tests over the seed's real text (pure functions, no store)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from crawler.models import RawPost
+from storage import dedup
+from tests.newsroom.seed import load_seed
+
+SEED = {p.n: p for p in load_seed()}
+
+
+def post(n: int, **change: object) -> RawPost:
+    p = SEED[n]
+    raw = RawPost(headline=p.headline, body=p.body, published_at=p.published_at.astimezone(UTC))
+    for k, v in change.items():
+        setattr(raw, k, v)
+    return raw
+
+
+def by_headline(text: str) -> int:
+    return next(n for n, p in SEED.items() if text in p.headline)
+
+
+def test_normalize_folds_spacing_quotes_and_case() -> None:
+    assert dedup.normalize("  L’Élysée\u00a0 “Paris” \u200b") == "l'élysée \"paris\""
+    assert dedup.words("ÉLYSÉE, sécurité!") == ["elysee", "securite"]
+
+
+def test_content_hash_ignores_spacing_but_not_words() -> None:
+    assert dedup.content_hash("A  b", "x\n\ny") == dedup.content_hash("a b", "x y")
+    assert dedup.content_hash("A", "200 km") != dedup.content_hash("A", "180 km")
+
+
+def test_same_minute_posts_have_different_prints() -> None:
+    troops, pays = by_headline("TROUPES ALLEMANDES"), by_headline("35 PAYS")
+    a, b = post(troops), post(pays)
+    assert dedup.same_minute(a.published_at, b.published_at)
+    assert dedup.content_print(a.headline, a.body, a.published_at) != dedup.content_print(
+        b.headline, b.body, b.published_at
+    )
+
+
+EDITS = [
+    ("typo in headline", "SUBSTANCIELS", lambda p: (p.headline.replace("SUBSTANCIELS",
+                                                                       "SUBSTANTIELS"), p.body)),
+    ("number in body", "ATTAQUE DE DRONE", lambda p: (p.headline, p.body.replace("200", "180"))),
+    ("paragraph appended", "ARRIVE À L’ÉLYSÉE",
+     lambda p: (p.headline, p.body + "\n\nLes deux présidents ont ensuite rejoint le sommet.")),
+    ("headline rewritten", "PROJET DE DECLARATION",
+     lambda p: ("LES ETATS-UNIS SUPERVISERONT LE CESSEZ-LE-FEU", p.body)),
+    ("body shortened", "COALITION DES VOLONTAIRES",
+     lambda p: (p.headline, p.body.split("\n\n")[0])),
+]
+
+
+@pytest.mark.parametrize(("what", "headline", "edit"), EDITS, ids=[e[0] for e in EDITS])
+def test_edits_are_recognised(what: str, headline: str, edit: object) -> None:
+    p = SEED[by_headline(headline)]
+    new_headline, new_body = edit(p)  # type: ignore[operator]
+    assert (new_headline, new_body) != (p.headline, p.body)
+    assert dedup.is_edit_of(p.headline, p.body, new_headline, new_body)
+
+
+def test_different_posts_are_not_edits_of_each_other() -> None:
+    pairs = 0
+    for a in SEED.values():
+        for b in SEED.values():
+            if a.n < b.n:
+                pairs += 1
+                assert not dedup.is_edit_of(a.headline, a.body, b.headline, b.body), (a.n, b.n)
+    assert pairs == 22 * 21 // 2
+
+
+def test_merge_page_joins_key_moment_copies() -> None:
+    pays = by_headline("35 PAYS")
+    stream = [post(n) for n in sorted(SEED)]
+    copy = post(pays, highlighted=True)
+    merged = dedup.merge_page([copy, *stream])
+    assert len(merged) == 22
+    [m] = [m for m in merged if m.post.headline == SEED[pays].headline]
+    assert m.highlighted
+
+
+def test_merge_page_joins_copy_with_its_own_anchor_and_a_short_copy() -> None:
+    pays = by_headline("35 PAYS")
+    full = post(pays, key="https://x/live#post-16")
+    anchored = post(pays, key="https://x/live#post-16-hl", highlighted=True)
+    short = post(pays, body=SEED[pays].paragraphs[0], highlighted=True)
+    merged = dedup.merge_page([anchored, short, full])
+    assert len(merged) == 1
+    m = merged[0]
+    assert m.highlighted and m.post.body == SEED[pays].body
+    assert {"https://x/live#post-16", "https://x/live#post-16-hl"} <= set(m.keys)
+    assert m.keys[-1].startswith("fp:")
+
+
+def test_a_key_shared_by_different_posts_identifies_nothing() -> None:
+    # A feed giving every entry the live blog's URL as link.
+    posts = [post(n, key="https://x/live") for n in (3, 4, 5)]
+    assert dedup.ambiguous_keys(posts) == {"https://x/live"}
+    merged = dedup.merge_page(posts)
+    assert len(merged) == 3
+    assert all(k.startswith("fp:") for m in merged for k in m.keys)
+
+
+def test_story_signatures_find_the_same_news_and_only_it() -> None:
+    pays = SEED[by_headline("35 PAYS")]
+    feed_summary = dedup.shingles(pays.headline, pays.paragraphs[0])
+    full = dedup.shingles(pays.headline, pays.body)
+    assert dedup.same_story(feed_summary, full)
+    bands_a, bands_b = dedup.lsh_bands(full), dedup.lsh_bands(dedup.shingles(pays.headline,
+                                                                            pays.body))
+    assert bands_a == bands_b and len(bands_a) == dedup.BANDS
+    others = [p for p in SEED.values() if p.n != pays.n]
+    assert not any(dedup.same_story(full, dedup.shingles(o.headline, o.body)) for o in others)
+
+
+def test_minute_is_stable_across_timezones() -> None:
+    t = datetime(2026, 1, 6, 19, 8, 30, tzinfo=UTC)
+    assert dedup.minute(t) == dedup.minute(t.astimezone().replace(second=0))
+    assert dedup.minute(t) != dedup.minute(t + timedelta(minutes=1))

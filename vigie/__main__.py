@@ -1,0 +1,5 @@
+"""`python -m vigie` runs the CLI."""
+
+from vigie.cli import main
+
+main()

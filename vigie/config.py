@@ -1,0 +1,260 @@
+"""The configuration: config.toml parsed and validated once into typed objects.
+
+Durations ("30s", "5m", "1h30m" or seconds) and sizes ("8MB") are parsed here; every error
+becomes a `ConfigError` naming the file, the key and the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from crawler.models import Selectors, SourceSpec
+
+DEFAULT_CONFIG = "config.toml"
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)", re.I)
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.I)
+_SIZE_UNITS = {None: 1, "b": 1, "kb": 1024, "kib": 1024, "mb": 1024**2, "mib": 1024**2}
+_SIZE_UNITS |= {"gb": 1024**3, "gib": 1024**3}
+
+
+class ConfigError(Exception):
+    """A config that cannot be used: which file, which key, what is wrong."""
+
+    def __init__(self, file: str | Path, key: str | None, reason: str) -> None:
+        self.file, self.key, self.reason = str(file), key, reason
+        where = f"{self.file}: {key}" if key else self.file
+        super().__init__(f"{where}: {reason}")
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from 30, "30s", "5m", "1h30m", "1.5h" or "250ms"."""
+    if isinstance(value, bool):
+        raise ValueError(f"invalid duration {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip().lower().replace(" ", "")
+        if re.fullmatch(r"\d+(\.\d+)?", text):
+            seconds = float(text)
+        else:
+            parts = _DURATION_PART.findall(text)
+            if not parts or "".join(n + u for n, u in parts) != text:
+                raise ValueError(f"invalid duration {value!r} (use 30s, 5m, 1h or seconds)")
+            seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    else:
+        raise ValueError(f"invalid duration {value!r} (use 30s, 5m, 1h or seconds)")
+    if seconds <= 0:
+        raise ValueError(f"duration must be positive, got {value!r}")
+    return seconds
+
+
+def parse_size(value: Any) -> int:
+    """Bytes from 1048576, "8MB", "512KB" (binary units: 1 MB = 1024 * 1024 bytes)."""
+    if isinstance(value, bool):
+        raise ValueError(f"invalid size {value!r}")
+    if isinstance(value, int):
+        size = value
+    elif isinstance(value, str) and (m := _SIZE.match(value)):
+        unit = m.group(2).lower() if m.group(2) else None
+        size = int(float(m.group(1)) * _SIZE_UNITS[unit])
+    else:
+        raise ValueError(f"invalid size {value!r} (use bytes or 512KB, 8MB, 1GB)")
+    if size <= 0:
+        raise ValueError(f"size must be positive, got {value!r}")
+    return size
+
+
+def parse_percent(value: Any) -> float:
+    """A fraction from "10%", 0.1 or 10 (read as percent when above 1)."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        fraction = float(value.strip()[:-1]) / 100
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        fraction = value / 100 if value > 1 else float(value)
+    else:
+        raise ValueError(f"invalid percentage {value!r} (use \"10%\")")
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"percentage must be between 0% and 100%, got {value!r}")
+    return fraction
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Size = Annotated[int, BeforeValidator(parse_size)]
+Percent = Annotated[float, BeforeValidator(parse_percent)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StorageConfig(_Strict):
+    url: str = "sqlite:///vigie.db"
+
+
+class CrawlerConfig(_Strict):
+    user_agent: str = "vigie/0.1 (+https://github.com/vigie-news/vigie)"
+    timeout: Duration = 20.0
+    max_page_size: Size = 8 * 1024 * 1024
+    obey_robots: bool = True
+    concurrency: int = Field(16, ge=1, le=1000)
+    per_host: int = Field(1, ge=1, le=64)
+    retries: int = Field(2, ge=0, le=10)
+    autothrottle: bool = True
+    max_pages: int = Field(20, ge=1, le=1000)
+
+
+class SchedulerConfig(_Strict):
+    default_interval: Duration = 120.0
+    jitter: Percent = 0.1
+    max_backoff: Duration = 3600.0
+    full_every: int = Field(10, ge=1)
+
+
+class SelectorsConfig(_Strict):
+    post: str
+    headline: str | None = None
+    published: str | None = None
+    body: str | None = None
+    id: str | None = None
+
+
+class SourceConfig(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9_-]+$", max_length=64)
+    url: str
+    kind: Literal["liveblog", "feed", "auto"] = "auto"
+    interval: Duration | None = None
+    timezone: str = "UTC"
+    language: str | None = None
+    enabled: bool = True
+    max_pages: int | None = Field(None, ge=1, le=1000)
+    selectors: SelectorsConfig | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        return url
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, tz: str) -> str:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {tz!r} (use an IANA name like Europe/Paris)")
+        return tz
+
+
+class Config(_Strict):
+    storage: StorageConfig = StorageConfig()
+    crawler: CrawlerConfig = CrawlerConfig()
+    scheduler: SchedulerConfig = SchedulerConfig()
+    sources: list[SourceConfig] = []
+    path: Path | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        seen: set[str] = set()
+        for i, source in enumerate(self.sources):
+            if source.name in seen:
+                raise ValueError(f"sources[{i}].name: duplicate source name {source.name!r}")
+            seen.add(source.name)
+        return self
+
+    def interval_of(self, source: SourceConfig) -> float:
+        return source.interval or self.scheduler.default_interval
+
+    def enabled_sources(self) -> list[SourceConfig]:
+        return [s for s in self.sources if s.enabled]
+
+    def source(self, name: str) -> SourceConfig:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def spec(self, source: SourceConfig) -> SourceSpec:
+        """The crawler's view of a source."""
+        sel = source.selectors
+        return SourceSpec(
+            name=source.name,
+            url=source.url,
+            kind=source.kind,
+            timezone=source.timezone,
+            language=source.language,
+            selectors=Selectors(**sel.model_dump()) if sel else None,
+            max_pages=source.max_pages or self.crawler.max_pages,
+        )
+
+
+def config_path(explicit: str | Path | None = None) -> Path:
+    """--config, else $VIGIE_CONFIG, else ./config.toml."""
+    return Path(explicit or os.environ.get("VIGIE_CONFIG") or DEFAULT_CONFIG)
+
+
+def _key_of(loc: tuple[int | str, ...]) -> str:
+    key = ""
+    for part in loc:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    return key
+
+
+def _resolve_storage_url(url: str, base: Path) -> str:
+    """Relative SQLite paths are relative to the config file's folder."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url.startswith("sqlite:////") or ":memory:" in url:
+        return url
+    path, _, query = url[len(prefix) :].partition("?")
+    resolved = (base / path).resolve()
+    return prefix + str(resolved) + (f"?{query}" if query else "")
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read and validate a config file; raise ConfigError on anything wrong."""
+    file = config_path(path)
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(file, None, "file not found (use --config FILE or VIGIE_CONFIG)")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(file, None, f"cannot read: {exc}")
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(file, None, f"invalid TOML: {exc}")
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = _key_of(err["loc"])
+        reason = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            reason = "unknown key"
+        elif err["type"] == "missing":
+            reason = "required key is missing"
+        if ": duplicate source name" in reason:
+            key, _, reason = reason.partition(": ")
+        more = len(exc.errors()) - 1
+        if more:
+            reason += f" (and {more} more error{'s' if more > 1 else ''})"
+        raise ConfigError(file, key or None, reason) from None
+    base = file.resolve().parent
+    storage = StorageConfig(url=_resolve_storage_url(config.storage.url, base))
+    return config.model_copy(update={"storage": storage, "path": file})
