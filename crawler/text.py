@@ -49,11 +49,14 @@ _READ_ALSO_RE = re.compile(
     r"|auch interessant)\b",
     re.IGNORECASE,
 )
+_READ_ALSO_INITIALS = frozenset("aàlvsrm")
 _ZERO_WIDTH_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _TAG_RE = re.compile(r"<[a-zA-Z/!][^>]*>")
 _NON_WORD_RE = re.compile(r"[\W_]+")
 _COMBINING_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_FRAGMENT_PARSER = etree.HTMLParser(recover=True, remove_comments=True, remove_pis=True)
+_FRAGMENT_PARSER = etree.HTMLParser(
+    recover=True, remove_comments=True, remove_pis=True, encoding="utf-8"
+)
 
 Fragment: TypeAlias = "str | etree._Element"
 
@@ -156,8 +159,12 @@ def _read_also(el: etree._Element) -> bool | None:
     tag = el.tag.lower() if isinstance(el.tag, str) else ""
     if tag not in BLOCK_TAGS and tag not in ("span", "strong", "b", "em"):
         return None
-    start = _first_words(el)
-    m = _READ_ALSO_RE.match(start)
+    head = (el.text or "").lstrip()
+    if len(head) < 12:
+        head = _first_words(el)
+    if head[:1].lower() not in _READ_ALSO_INITIALS:
+        return None
+    m = _READ_ALSO_RE.match(head if len(head) >= 40 else _first_words(el))
     if m is None:
         return None
     rest = clean_inline("".join(el.itertext()))[m.end() :]

@@ -106,8 +106,9 @@ class Daemon:
         if report.next_run_at is not None and self._still_wanted(name):
             self._schedule(name, report.next_run_at)
         elif report.next_run_at is None and report.status != "error":
-            log.info("source %s: %s, no further polls", name,
-                     "ended" if report.ended else report.status)
+            log.info(
+                "source %s: %s, no further polls", name, "ended" if report.ended else report.status
+            )
 
     def _still_wanted(self, name: str) -> bool:
         return any(s.name == name and s.enabled for s in self.config.sources)
@@ -120,11 +121,14 @@ class Daemon:
             log.error("reload refused, keeping the running config: %s", exc)
             return
         if new.storage.url != self.config.storage.url or new.crawler != self.config.crawler:
-            log.warning("reload: [storage] and [crawler] changes need a restart; "
-                        "applying [scheduler] and [[sources]] only")
+            log.warning(
+                "reload: [storage] and [crawler] changes need a restart; "
+                "applying [scheduler] and [[sources]] only"
+            )
         old = {s.name: s for s in self.config.sources}
-        new = new.model_copy(update={"storage": self.config.storage,
-                                     "crawler": self.config.crawler})
+        new = new.model_copy(
+            update={"storage": self.config.storage, "crawler": self.config.crawler}
+        )
         self.config = self.poller.config = new
         await asyncio.to_thread(self.poller.sync_sources)
         assert self.scheduler is not None
@@ -136,9 +140,8 @@ class Daemon:
         for source in new.enabled_sources():
             before = old.get(source.name)
             job = self.scheduler.get_job(source.name)
-            if before is None or before.url != source.url or not before.enabled:
-                self._schedule(source.name, now)
-            elif job is None and source.name not in self.running:
+            moved = before is None or before.url != source.url or not before.enabled
+            if moved or (job is None and source.name not in self.running):
                 self._schedule(source.name, now)
             elif before.interval != source.interval and job is not None:
                 soonest = now + timedelta(seconds=new.interval_of(source))

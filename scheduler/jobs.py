@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from crawler.models import CrawlResult, RawPost, Validators
 from crawler.runner import CrawlService
 from scheduler.policy import Outcome, next_state
@@ -101,8 +103,9 @@ class Poller:
             return await self._poll(source, force_full=force_full)
         except Exception as exc:  # the store failed: report it, keep the daemon alive
             log.exception("poll failed", extra={"source": source.name})
-            return PollReport(source.name, "error", error=f"store: {exc}",
-                              duration=time.monotonic() - started)
+            return PollReport(
+                source.name, "error", error=f"store: {exc}", duration=time.monotonic() - started
+            )
 
     async def _poll(self, source: SourceConfig, *, force_full: bool) -> PollReport:
         if source.name not in self.source_ids:
@@ -125,36 +128,66 @@ class Poller:
         def decide(counts: SaveCounts) -> dict[str, Any]:
             """The next run, knowing what the crawl changed (called inside the save)."""
             changed = bool(counts.new or counts.changed)
-            state.update(next_state(
-                now=datetime.now(UTC),
-                base_interval=self.config.interval_of(source),
-                current_interval=ctx.current_interval,
-                failures=ctx.failures,
-                outcome=Outcome(status=result.status, changed=changed, ended=result.ended),
-                jitter=self.config.scheduler.jitter,
-                max_backoff=self.config.scheduler.max_backoff,
-            ))
+            state.update(
+                next_state(
+                    now=datetime.now(UTC),
+                    base_interval=self.config.interval_of(source),
+                    current_interval=ctx.current_interval,
+                    failures=ctx.failures,
+                    outcome=Outcome(status=result.status, changed=changed, ended=result.ended),
+                    jitter=self.config.scheduler.jitter,
+                    max_backoff=self.config.scheduler.max_backoff,
+                )
+            )
             return state
 
         counts = await asyncio.to_thread(self._save, source_id, result, decide)
         report = PollReport(
-            source=source.name, status=result.status, new=counts.new, changed=counts.changed,
-            unchanged=counts.unchanged, pages=result.pages, duration=result.duration,
-            error=result.error, next_run_at=state["next_run_at"], ended=result.ended,
+            source=source.name,
+            status=result.status,
+            new=counts.new,
+            changed=counts.changed,
+            unchanged=counts.unchanged,
+            pages=result.pages,
+            duration=result.duration,
+            error=result.error,
+            next_run_at=state["next_run_at"],
+            ended=result.ended,
         )
         log_report(report)
         return report
 
-    async def poll_many(self, sources: list[SourceConfig]) -> list[PollReport]:
+    def finished(self) -> set[str]:
+        """Sources not to poll any more: ended live blogs and gone (410) pages."""
+        with self.store.session() as session:
+            rows = session.execute(
+                select(Source.name).where(Source.ended.is_(True) | Source.gone.is_(True))
+            )
+            return set(rows.scalars())
+
+    async def poll_many(
+        self, sources: list[SourceConfig], *, skip_finished: bool = False
+    ) -> list[PollReport]:
+        """Poll sources at once (each reading its whole blog); optionally skip finished ones."""
         await asyncio.to_thread(self.sync_sources)
+        if skip_finished:
+            done = await asyncio.to_thread(self.finished)
+            for name in sorted(done & {s.name for s in sources}):
+                log.info("source %s has ended or is gone: not polled", name)
+            sources = [s for s in sources if s.name not in done]
         return list(await asyncio.gather(*(self.poll(s, force_full=True) for s in sources)))
 
 
 def log_report(r: PollReport) -> None:
     level = logging.WARNING if r.status in ("error", "gone") else logging.INFO
     fields = {
-        "source": r.source, "status": r.status, "new": r.new, "changed": r.changed,
-        "unchanged": r.unchanged, "pages": r.pages, "duration": round(r.duration, 3),
+        "source": r.source,
+        "status": r.status,
+        "new": r.new,
+        "changed": r.changed,
+        "unchanged": r.unchanged,
+        "pages": r.pages,
+        "duration": round(r.duration, 3),
     }
     if r.error:
         fields["error"] = r.error

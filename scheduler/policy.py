@@ -47,16 +47,24 @@ def next_state(
 ) -> dict[str, Any]:
     """The source's schedule fields after a crawl (as stored on its row)."""
     if outcome.status == "gone" or outcome.ended:
-        return {"next_run_at": None, "failures": 0, "backoff_until": None,
-                "current_interval": base_interval}
+        return {
+            "next_run_at": None,
+            "failures": 0,
+            "backoff_until": None,
+            "current_interval": base_interval,
+        }
     if outcome.status == "error":
         failures += 1
         delay = min(base_interval * 2 ** min(failures, 20), max(max_backoff, base_interval))
         if outcome.retry_after:
             delay = max(delay, outcome.retry_after)
         until = now + timedelta(seconds=jittered(delay, jitter, rng))
-        return {"next_run_at": until, "failures": failures, "backoff_until": until,
-                "current_interval": current_interval or base_interval}
+        return {
+            "next_run_at": until,
+            "failures": failures,
+            "backoff_until": until,
+            "current_interval": current_interval or base_interval,
+        }
     if outcome.changed or current_interval is None:
         interval = base_interval
     else:

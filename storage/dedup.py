@@ -18,13 +18,12 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from difflib import SequenceMatcher
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-
-import numpy as np
-from datasketch import MinHash
+from difflib import SequenceMatcher
+from functools import cache
+from typing import Any
 
 from crawler.models import RawPost
 
@@ -213,10 +212,12 @@ def is_edit_of(headline_a: str, body_a: str, headline_b: str, body_b: str) -> bo
     if overlap >= EDIT_MIN_OVERLAP and jaccard >= EDIT_MIN_JACCARD:
         return True
     # A rewritten body under a nearly unchanged headline.
-    if headline_a and headline_b:
-        if _ratio(normalize(headline_a), normalize(headline_b)) >= EDIT_HEADLINE_RATIO:
-            return text_similarity(body_a, body_b)[0] >= 0.5
-    return False
+    return bool(
+        headline_a
+        and headline_b
+        and _ratio(normalize(headline_a), normalize(headline_b)) >= EDIT_HEADLINE_RATIO
+        and text_similarity(body_a, body_b)[0] >= 0.5
+    )
 
 
 def edit_score(headline_a: str, body_a: str, headline_b: str, body_b: str) -> float:
@@ -228,7 +229,15 @@ def edit_score(headline_a: str, body_a: str, headline_b: str, body_b: str) -> fl
 # --- stories ----------------------------------------------------------------------------
 
 _SCHEME = "affine32"  # persisted bands depend on it: changing it means rebuilding lsh_bands
-_PERMS = MinHash(num_perm=NUM_PERM, seed=7, scheme=_SCHEME).permutations
+
+
+@cache
+def _minhash_factory() -> Callable[[], Any]:
+    # datasketch pulls in scipy (~0.4 s): imported on the first write, not by every command.
+    from datasketch import MinHash
+
+    perms = MinHash(num_perm=NUM_PERM, seed=7, scheme=_SCHEME).permutations
+    return lambda: MinHash(num_perm=NUM_PERM, permutations=perms, scheme=_SCHEME)
 
 
 def shingles(headline: str, body: str) -> set[str]:
@@ -242,9 +251,9 @@ def lsh_bands(shingle_set: set[str]) -> list[int]:
     """One signed 64-bit key per LSH band of the text's MinHash signature."""
     if not shingle_set:
         return []
-    mh = MinHash(num_perm=NUM_PERM, permutations=_PERMS, scheme=_SCHEME)
+    mh = _minhash_factory()()
     mh.update_batch([s.encode("utf-8") for s in shingle_set])
-    sig = np.asarray(mh.hashvalues, dtype=np.uint64)
+    sig = mh.hashvalues.astype("uint64")
     bands = []
     for b in range(BANDS):
         chunk = sig[b * ROWS : (b + 1) * ROWS].tobytes()

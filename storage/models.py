@@ -138,9 +138,7 @@ class UpdateKey(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     key_hash: Mapped[str] = mapped_column(String(32))
     key: Mapped[str] = mapped_column(Text)
-    update_id: Mapped[int] = mapped_column(
-        ForeignKey("updates.id", ondelete="CASCADE"), index=True
-    )
+    update_id: Mapped[int] = mapped_column(ForeignKey("updates.id", ondelete="CASCADE"), index=True)
 
 
 class Revision(Base):
@@ -167,9 +165,7 @@ class LshBand(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     band: Mapped[int] = mapped_column(BigInteger)
-    update_id: Mapped[int] = mapped_column(
-        ForeignKey("updates.id", ondelete="CASCADE"), index=True
-    )
+    update_id: Mapped[int] = mapped_column(ForeignKey("updates.id", ondelete="CASCADE"), index=True)
 
 
 class CrawlRun(Base):

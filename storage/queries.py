@@ -85,7 +85,8 @@ def list_updates(session: Session, f: UpdateFilter) -> list[dict[str, Any]]:
 def get_update(session: Session, update_id: int) -> dict[str, Any] | None:
     """One update with its revisions (oldest first) and its sightings in other sources."""
     found = session.execute(
-        select(Update, Source.name).join(Source, Source.id == Update.source_id)
+        select(Update, Source.name)
+        .join(Source, Source.id == Update.source_id)
         .where(Update.id == update_id)
     ).first()
     if found is None:
@@ -96,8 +97,13 @@ def get_update(session: Session, update_id: int) -> dict[str, Any] | None:
         select(Revision).where(Revision.update_id == u.id).order_by(Revision.number)
     ).scalars()
     row["history"] = [
-        {"number": r.number, "headline": r.headline, "body": r.body,
-         "updated_at": r.updated_at, "seen_at": r.seen_at}
+        {
+            "number": r.number,
+            "headline": r.headline,
+            "body": r.body,
+            "updated_at": r.updated_at,
+            "seen_at": r.seen_at,
+        }
         for r in revs
     ]
     row["sightings"] = []
@@ -138,8 +144,7 @@ def sources_overview(session: Session, names: Sequence[str] | None = None) -> di
 
 def validators_for(session: Session, source_id: int, url: str) -> Validators | None:
     row = session.execute(
-        select(HttpValidator).where(HttpValidator.source_id == source_id,
-                                    HttpValidator.url == url)
+        select(HttpValidator).where(HttpValidator.source_id == source_id, HttpValidator.url == url)
     ).scalar_one_or_none()
     return Validators(row.etag, row.last_modified) if row else None
 
@@ -170,7 +175,9 @@ def known_posts(session: Session, source_id: int, posts: Sequence[RawPost]) -> l
 def recent_runs(session: Session, source_id: int, limit: int = 10) -> list[CrawlRun]:
     return list(
         session.execute(
-            select(CrawlRun).where(CrawlRun.source_id == source_id)
-            .order_by(CrawlRun.started_at.desc()).limit(limit)
+            select(CrawlRun)
+            .where(CrawlRun.source_id == source_id)
+            .order_by(CrawlRun.started_at.desc())
+            .limit(limit)
         ).scalars()
     )

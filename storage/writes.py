@@ -20,8 +20,16 @@ from sqlalchemy.orm import Session
 
 from crawler.models import CrawlResult
 from storage import dedup
-from storage.models import CrawlRun, HttpValidator, LshBand, Revision, Source, Story, Update
-from storage.models import UpdateKey
+from storage.models import (
+    CrawlRun,
+    HttpValidator,
+    LshBand,
+    Revision,
+    Source,
+    Story,
+    Update,
+    UpdateKey,
+)
 
 CHUNK = 500
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -61,8 +69,20 @@ def ensure_sources(session: Session, sources: Iterable[tuple[str, str, str]]) ->
     _insert_ignore(
         session,
         Source,
-        [{"name": n, "url": u, "kind": k, "created_at": now, "polls": 0, "had_posts": False,
-          "failures": 0, "ended": False, "gone": False} for n, u, k in wanted],
+        [
+            {
+                "name": n,
+                "url": u,
+                "kind": k,
+                "created_at": now,
+                "polls": 0,
+                "had_posts": False,
+                "failures": 0,
+                "ended": False,
+                "gone": False,
+            }
+            for n, u, k in wanted
+        ],
     )
     rows = session.execute(select(Source).where(Source.name.in_([n for n, _, _ in wanted])))
     ids: dict[str, int] = {}
@@ -156,8 +176,15 @@ def _revise(session: Session, u: Update, m: dedup.MergedPost, now: datetime) -> 
     u.headline_hash = dedup.headline_hash(post.headline)
     u.updated_at = post.updated_at or now
     session.add(
-        Revision(update_id=u.id, number=u.revisions, headline=post.headline, body=post.body,
-                 content_hash=new_hash, updated_at=u.updated_at, seen_at=now)
+        Revision(
+            update_id=u.id,
+            number=u.revisions,
+            headline=post.headline,
+            body=post.body,
+            content_hash=new_hash,
+            updated_at=u.updated_at,
+            seen_at=now,
+        )
     )
     return True
 
@@ -168,13 +195,22 @@ def _insert_new(
     rows = []
     for m in new:
         p = m.post
-        rows.append({
-            "source_id": source_id, "url": p.url, "headline": p.headline, "body": p.body,
-            "published_at": p.published_at, "updated_at": p.updated_at, "first_seen_at": now,
-            "last_seen_at": now, "revisions": 1, "highlighted": m.highlighted,
-            "content_hash": dedup.content_hash(p.headline, p.body),
-            "headline_hash": dedup.headline_hash(p.headline),
-        })
+        rows.append(
+            {
+                "source_id": source_id,
+                "url": p.url,
+                "headline": p.headline,
+                "body": p.body,
+                "published_at": p.published_at,
+                "updated_at": p.updated_at,
+                "first_seen_at": now,
+                "last_seen_at": now,
+                "revisions": 1,
+                "highlighted": m.highlighted,
+                "content_hash": dedup.content_hash(p.headline, p.body),
+                "headline_hash": dedup.headline_hash(p.headline),
+            }
+        )
     ids: list[int] = []
     for chunk in _chunks(rows):
         result = session.execute(
@@ -184,10 +220,17 @@ def _insert_new(
         ids.extend(r[0] for r in result)
     revisions, keys = [], []
     for uid, m, row in zip(ids, new, rows, strict=True):
-        revisions.append({
-            "update_id": uid, "number": 1, "headline": row["headline"], "body": row["body"],
-            "content_hash": row["content_hash"], "updated_at": row["updated_at"], "seen_at": now,
-        })
+        revisions.append(
+            {
+                "update_id": uid,
+                "number": 1,
+                "headline": row["headline"],
+                "body": row["body"],
+                "content_hash": row["content_hash"],
+                "updated_at": row["updated_at"],
+                "seen_at": now,
+            }
+        )
         keys.extend(_key_rows(source_id, uid, m.keys))
     for chunk in _chunks(revisions):
         session.execute(Revision.__table__.insert(), list(chunk))
@@ -320,12 +363,20 @@ def save_crawl(
     counts = save_posts(session, source_id, result, now) if result.posts else SaveCounts()
     for url, v in result.validators.items():
         row = session.execute(
-            select(HttpValidator).where(HttpValidator.source_id == source_id,
-                                        HttpValidator.url == url)
+            select(HttpValidator).where(
+                HttpValidator.source_id == source_id, HttpValidator.url == url
+            )
         ).scalar_one_or_none()
         if row is None:
-            session.add(HttpValidator(source_id=source_id, url=url, etag=v.etag,
-                                      last_modified=v.last_modified, updated_at=now))
+            session.add(
+                HttpValidator(
+                    source_id=source_id,
+                    url=url,
+                    etag=v.etag,
+                    last_modified=v.last_modified,
+                    updated_at=now,
+                )
+            )
         else:
             row.etag, row.last_modified, row.updated_at = v.etag, v.last_modified, now
     src.last_crawl_at = now
@@ -347,9 +398,18 @@ def save_crawl(
         setattr(src, name, value)
     started = result.started_at or now
     session.add(
-        CrawlRun(source_id=source_id, started_at=started, finished_at=now, status=result.status,
-                 http_status=result.http_status, error=result.error, pages=result.pages,
-                 new=counts.new, changed=counts.changed, unchanged=counts.unchanged,
-                 duration_ms=int(result.duration * 1000))
+        CrawlRun(
+            source_id=source_id,
+            started_at=started,
+            finished_at=now,
+            status=result.status,
+            http_status=result.http_status,
+            error=result.error,
+            pages=result.pages,
+            new=counts.new,
+            changed=counts.changed,
+            unchanged=counts.unchanged,
+            duration_ms=int(result.duration * 1000),
+        )
     )
     return counts

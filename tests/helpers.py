@@ -29,11 +29,20 @@ def write_config(
     scheduler: dict[str, Any] | None = None,
 ) -> Path:
     """Write a config.toml; sources may hold a "selectors" dict."""
-    crawler = {"timeout": "5s", "obey_robots": True, "concurrency": 8, "retries": 1,
-               "autothrottle": False} | (crawler or {})
+    crawler = {
+        "timeout": "5s",
+        "obey_robots": True,
+        "concurrency": 8,
+        "retries": 1,
+        "autothrottle": False,
+    } | (crawler or {})
     scheduler = {"default_interval": "2s", "jitter": "0%"} | (scheduler or {})
-    lines = ["[storage]", f"url = {toml_value(storage_url or 'sqlite:///vigie.db')}", "",
-             "[crawler]"]
+    lines = [
+        "[storage]",
+        f"url = {toml_value(storage_url or 'sqlite:///vigie.db')}",
+        "",
+        "[crawler]",
+    ]
     lines += [f"{k} = {toml_value(v)}" for k, v in crawler.items()]
     lines += ["", "[scheduler]"] + [f"{k} = {toml_value(v)}" for k, v in scheduler.items()]
     for src in sources:
@@ -46,8 +55,12 @@ def write_config(
     return path
 
 
-PLAIN_SELECTORS = {"post": "div.entry", "headline": ".entry-title", "published": ".entry-when",
-                   "body": ".entry-text"}
+PLAIN_SELECTORS = {
+    "post": "div.entry",
+    "headline": ".entry-title",
+    "published": ".entry-when",
+    "body": ".entry-text",
+}
 
 
 def newsroom_sources(site: Newsroom, **extra: Any) -> list[dict[str, Any]]:
@@ -56,22 +69,34 @@ def newsroom_sources(site: Newsroom, **extra: Any) -> list[dict[str, Any]]:
     return [
         {"name": "live-jsonld", "url": site.url("/live/jsonld"), "kind": "liveblog"} | common,
         {"name": "live-microdata", "url": site.url("/live/microdata"), "kind": "liveblog"} | common,
-        {"name": "live-plain", "url": site.url("/live/plain"), "kind": "liveblog",
-         "selectors": PLAIN_SELECTORS} | common,
+        {
+            "name": "live-plain",
+            "url": site.url("/live/plain"),
+            "kind": "liveblog",
+            "selectors": PLAIN_SELECTORS,
+        }
+        | common,
         {"name": "feed-rss", "url": site.url("/feeds/rss.xml"), "kind": "feed"} | common,
         {"name": "feed-atom", "url": site.url("/feeds/atom.xml"), "kind": "auto"} | common,
     ]
 
 
 def run_vigie(
-    config: Path, *args: str, timeout: float = 120, env: dict[str, str] | None = None,
+    config: Path,
+    *args: str,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """The real CLI in a subprocess."""
     full_env = os.environ | {"PYTHONUNBUFFERED": "1"} | (env or {})
     proc = subprocess.run(
         [sys.executable, "-m", "vigie", "--config", str(config), *args],
-        capture_output=True, text=True, timeout=timeout, env=full_env, cwd=str(config.parent),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        cwd=str(config.parent),
     )
     if check and proc.returncode != 0:
         raise AssertionError(

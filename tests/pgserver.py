@@ -22,12 +22,15 @@ class PgUnavailable(Exception):
 
 
 def _bindir() -> Path:
-    for candidate in [shutil.which("pg_ctl"), *sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
-                                                       reverse=True)]:
+    for candidate in [
+        shutil.which("pg_ctl"),
+        *sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), reverse=True),
+    ]:
         if candidate and Path(candidate).exists():
             return Path(candidate).resolve().parent
-    raise PgUnavailable("PostgreSQL server binaries (initdb, pg_ctl) not found; "
-                        "install Debian's postgresql package")
+    raise PgUnavailable(
+        "PostgreSQL server binaries (initdb, pg_ctl) not found; install Debian's postgresql package"
+    )
 
 
 def _free_port() -> int:
@@ -47,7 +50,9 @@ class PgServer:
             try:
                 pwd.getpwnam("postgres")
             except KeyError:
-                raise PgUnavailable("running as root and no 'postgres' user to run the server")
+                raise PgUnavailable(
+                    "running as root and no 'postgres' user to run the server"
+                ) from None
             self.user = "postgres"
             shutil.chown(self.dir, "postgres", "postgres")
 
@@ -58,16 +63,37 @@ class PgServer:
         return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
     def start(self) -> str:
-        init = self._run("initdb", "-D", str(self.data), "-U", "vigie", "-A", "trust",
-                         "-E", "UTF8", "--locale=C.UTF-8")
+        init = self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "vigie",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
         if init.returncode != 0:
-            init = self._run("initdb", "-D", str(self.data), "-U", "vigie", "-A", "trust",
-                             "-E", "UTF8", "--locale=C")
+            init = self._run(
+                "initdb",
+                "-D",
+                str(self.data),
+                "-U",
+                "vigie",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            )
         if init.returncode != 0:
             raise PgUnavailable(f"initdb failed: {init.stderr.strip()[-300:]}")
         opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        started = self._run("pg_ctl", "-D", str(self.data), "-o", opts, "-l",
-                            str(self.dir / "log"), "-w", "start")
+        started = self._run(
+            "pg_ctl", "-D", str(self.data), "-o", opts, "-l", str(self.dir / "log"), "-w", "start"
+        )
         if started.returncode != 0:
             log = (self.dir / "log").read_text() if (self.dir / "log").exists() else ""
             raise PgUnavailable(f"pg_ctl start failed: {started.stderr.strip()} {log[-300:]}")

@@ -21,16 +21,48 @@ app = typer.Typer(
 )
 
 UPDATE_COLUMNS = (
-    "id", "source", "url", "headline", "body", "published_at", "updated_at", "first_seen_at",
-    "last_seen_at", "revisions", "highlighted", "story",
+    "id",
+    "source",
+    "url",
+    "headline",
+    "body",
+    "published_at",
+    "updated_at",
+    "first_seen_at",
+    "last_seen_at",
+    "revisions",
+    "highlighted",
+    "story",
 )
 UPDATE_TABLE = ("id", "source", "published_at", "headline", "revisions", "highlighted", "story")
 SOURCE_COLUMNS = (
-    "name", "url", "kind", "interval", "enabled", "last_crawl_at", "last_status", "last_error",
-    "next_run_at", "updates", "ended", "gone", "failures", "backoff_until", "current_interval",
+    "name",
+    "url",
+    "kind",
+    "interval",
+    "enabled",
+    "last_crawl_at",
+    "last_status",
+    "last_error",
+    "next_run_at",
+    "updates",
+    "ended",
+    "gone",
+    "failures",
+    "backoff_until",
+    "current_interval",
 )
-SOURCE_TABLE = ("name", "kind", "interval", "enabled", "last_status", "updates", "next_run_at",
-                "ended", "last_error")
+SOURCE_TABLE = (
+    "name",
+    "kind",
+    "interval",
+    "enabled",
+    "last_status",
+    "updates",
+    "next_run_at",
+    "ended",
+    "last_error",
+)
 
 
 class State:
@@ -84,7 +116,8 @@ def check_format(fmt: str, allowed: tuple[str, ...] = FORMATS) -> str:
 @app.callback()
 def main_options(
     config_file: Annotated[
-        str | None, typer.Option("--config", "-c", help="Config file [env VIGIE_CONFIG; ./config.toml]")
+        str | None,
+        typer.Option("--config", "-c", help="Config file [env VIGIE_CONFIG; ./config.toml]"),
     ] = None,
     log_level: Annotated[str, typer.Option(help=f"One of {', '.join(LEVELS)}")] = "info",
     log_format: Annotated[str, typer.Option(help="text or json")] = "text",
@@ -99,13 +132,15 @@ def main_options(
 
 @app.command()
 def run(
-    once: Annotated[bool, typer.Option("--once", help="Crawl every enabled source once, then exit")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="Crawl every enabled source once, then exit")
+    ] = False,
 ) -> None:
     """Run the daemon until SIGTERM/SIGINT (or crawl everything once with --once)."""
     cfg = config()
     store = open_store(cfg)
     if once:
-        _crawl(cfg, store, cfg.enabled_sources())
+        _crawl(cfg, store, cfg.enabled_sources(), skip_finished=True)
         return
     from crawler.reactor import run as run_reactor
     from scheduler.daemon import Daemon
@@ -128,7 +163,7 @@ def crawl(names: Annotated[list[str], typer.Argument(help="Source names")]) -> N
     _crawl(cfg, store, [known[n] for n in dict.fromkeys(names)])
 
 
-def _crawl(cfg: Config, store: Any, sources: list[Any]) -> None:
+def _crawl(cfg: Config, store: Any, sources: list[Any], *, skip_finished: bool = False) -> None:
     from crawler.reactor import run as run_reactor
     from crawler.runner import CrawlService
     from scheduler.jobs import Poller
@@ -137,7 +172,8 @@ def _crawl(cfg: Config, store: Any, sources: list[Any]) -> None:
         service = CrawlService(cfg.crawler)
         await service.start()
         try:
-            return await Poller(cfg, store, service).poll_many(sources)
+            poller = Poller(cfg, store, service)
+            return await poller.poll_many(sources, skip_finished=skip_finished)
         finally:
             await service.stop()
 
@@ -146,15 +182,28 @@ def _crawl(cfg: Config, store: Any, sources: list[Any]) -> None:
     finally:
         store.close()
     if sys.stdout.isatty():
-        rows = [{"source": r.source, "status": r.status, "new": r.new, "changed": r.changed,
-                 "unchanged": r.unchanged, "error": r.error} for r in reports]
+        rows = [
+            {
+                "source": r.source,
+                "status": r.status,
+                "new": r.new,
+                "changed": r.changed,
+                "unchanged": r.unchanged,
+                "error": r.error,
+            }
+            for r in reports
+        ]
         write_table(rows, ("source", "status", "new", "changed", "unchanged", "error"))
 
 
 @app.command()
 def updates(
-    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Source name (repeatable)")] = None,
-    since: Annotated[str | None, typer.Option(help="ISO 8601 or a duration back from now (2h)")] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="Source name (repeatable)")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="ISO 8601 or a duration back from now (2h)")
+    ] = None,
     until: Annotated[str | None, typer.Option(help="ISO 8601 or a duration back from now")] = None,
     highlighted: Annotated[bool, typer.Option("--highlighted", help="Key moments only")] = False,
     edited: Annotated[bool, typer.Option("--edited", help="Edited updates only")] = False,
@@ -166,8 +215,12 @@ def updates(
 
     check_format(fmt)
     filt = UpdateFilter(
-        sources=source or (), since=parse_when(since, "--since"), until=parse_when(until, "--until"),
-        highlighted=True if highlighted else None, edited=True if edited else None, limit=limit,
+        sources=source or (),
+        since=parse_when(since, "--since"),
+        until=parse_when(until, "--until"),
+        highlighted=True if highlighted else None,
+        edited=True if edited else None,
+        limit=limit,
     )
     store = open_store(config())
     try:
@@ -210,16 +263,25 @@ def source_rows(cfg: Config, states: dict[str, dict]) -> list[dict[str, Any]]:
     rows = []
     for s in cfg.sources:
         st = states.get(s.name, {})
-        rows.append({
-            "name": s.name, "url": s.url, "kind": s.kind, "interval": cfg.interval_of(s),
-            "enabled": s.enabled, "last_crawl_at": st.get("last_crawl_at"),
-            "last_status": st.get("last_status"), "last_error": st.get("last_error"),
-            "next_run_at": st.get("next_run_at") if s.enabled else None,
-            "updates": st.get("updates", 0), "ended": bool(st.get("ended")),
-            "gone": bool(st.get("gone")), "failures": st.get("failures", 0),
-            "backoff_until": st.get("backoff_until"),
-            "current_interval": st.get("current_interval"),
-        })
+        rows.append(
+            {
+                "name": s.name,
+                "url": s.url,
+                "kind": s.kind,
+                "interval": cfg.interval_of(s),
+                "enabled": s.enabled,
+                "last_crawl_at": st.get("last_crawl_at"),
+                "last_status": st.get("last_status"),
+                "last_error": st.get("last_error"),
+                "next_run_at": st.get("next_run_at") if s.enabled else None,
+                "updates": st.get("updates", 0),
+                "ended": bool(st.get("ended")),
+                "gone": bool(st.get("gone")),
+                "failures": st.get("failures", 0),
+                "backoff_until": st.get("backoff_until"),
+                "current_interval": st.get("current_interval"),
+            }
+        )
     return rows
 
 
@@ -255,10 +317,22 @@ def check() -> None:
     typer.echo(f"config: {Path(cfg.path or '').resolve()} is valid")
     schema = "up to date" if current == head else f"at {current or 'empty'}, will upgrade to {head}"
     typer.echo(f"store: {safe_url(cfg.storage.url)} reachable, schema {schema}")
-    rows = [{"name": s.name, "kind": s.kind, "interval": f"{cfg.interval_of(s):g}s",
-             "enabled": s.enabled, "timezone": s.timezone, "url": s.url} for s in cfg.sources]
-    write_table(rows, ("name", "kind", "interval", "enabled", "timezone", "url"),
-                title=f"{len(cfg.enabled_sources())} of {len(cfg.sources)} sources enabled")
+    rows = [
+        {
+            "name": s.name,
+            "kind": s.kind,
+            "interval": f"{cfg.interval_of(s):g}s",
+            "enabled": s.enabled,
+            "timezone": s.timezone,
+            "url": s.url,
+        }
+        for s in cfg.sources
+    ]
+    write_table(
+        rows,
+        ("name", "kind", "interval", "enabled", "timezone", "url"),
+        title=f"{len(cfg.enabled_sources())} of {len(cfg.sources)} sources enabled",
+    )
 
 
 def main() -> None:

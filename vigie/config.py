@@ -89,7 +89,7 @@ def parse_percent(value: Any) -> float:
     elif isinstance(value, int | float) and not isinstance(value, bool):
         fraction = value / 100 if value > 1 else float(value)
     else:
-        raise ValueError(f"invalid percentage {value!r} (use \"10%\")")
+        raise ValueError(f'invalid percentage {value!r} (use "10%")')
     if not 0 <= fraction <= 1:
         raise ValueError(f"percentage must be between 0% and 100%, got {value!r}")
     return fraction
@@ -160,7 +160,9 @@ class SourceConfig(_Strict):
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {tz!r} (use an IANA name like Europe/Paris)")
+            raise ValueError(
+                f"unknown timezone {tz!r} (use an IANA name like Europe/Paris)"
+            ) from None
         return tz
 
 
@@ -234,11 +236,13 @@ def load_config(path: str | Path | None = None) -> Config:
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(file, None, "file not found (use --config FILE or VIGIE_CONFIG)")
+        raise ConfigError(
+            file, None, "file not found (use --config FILE or VIGIE_CONFIG)"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(file, None, f"cannot read: {exc}")
+        raise ConfigError(file, None, f"cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(file, None, f"invalid TOML: {exc}")
+        raise ConfigError(file, None, f"invalid TOML: {exc}") from None
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -72,7 +73,10 @@ def _short(value: Any, width: int = 70) -> str:
 
 
 def write_table(
-    rows: list[dict[str, Any]], columns: Sequence[str], *, title: str | None = None,
+    rows: list[dict[str, Any]],
+    columns: Sequence[str],
+    *,
+    title: str | None = None,
     out: TextIO | None = None,
 ) -> None:
     out = out or sys.stdout
@@ -93,10 +97,14 @@ def write_update(row: dict[str, Any], out: TextIO | None = None) -> None:
     from vigie.diff import word_diff
 
     console = Console(file=out or sys.stdout, highlight=False)
-    console.print(f"[bold]#{row['id']}[/bold] {row['source']}  {row['headline'] or '(no headline)'}")
+    console.print(
+        f"[bold]#{row['id']}[/bold] {row['source']}  {row['headline'] or '(no headline)'}"
+    )
     for key in ("url", "published_at", "updated_at", "first_seen_at", "last_seen_at"):
         if row.get(key):
-            console.print(f"  {key}: {iso(row[key]) if isinstance(row[key], datetime) else row[key]}")
+            console.print(
+                f"  {key}: {iso(row[key]) if isinstance(row[key], datetime) else row[key]}"
+            )
     flags = [f"revisions: {row['revisions']}"]
     if row["highlighted"]:
         flags.append("highlighted")
@@ -106,7 +114,7 @@ def write_update(row: dict[str, Any], out: TextIO | None = None) -> None:
     console.print()
     console.print(row["body"], markup=False)
     history = row.get("history", [])
-    for prev, rev in zip(history, history[1:], strict=False):
+    for prev, rev in itertools.pairwise(history):
         console.print()
         console.print(f"[bold]revision {rev['number']}[/bold] seen {iso(rev['seen_at'])}")
         if prev["headline"] != rev["headline"]:
@@ -117,5 +125,7 @@ def write_update(row: dict[str, Any], out: TextIO | None = None) -> None:
         console.print()
         console.print("[bold]also seen in[/bold]")
         for s in row["sightings"]:
-            console.print(f"  #{s['id']} {s['source']}  {_short(s['headline'])}  {s['url'] or ''}",
-                          markup=False)
+            console.print(
+                f"  #{s['id']} {s['source']}  {_short(s['headline'])}  {s['url'] or ''}",
+                markup=False,
+            )

@@ -45,7 +45,9 @@ TITLES = (
     "das wichtigste in kurze",
     "die wichtigsten ereignisse",
 )
-_HEADINGS = "//h1|//h2|//h3|//h4|//h5|//h6|//*[@role='heading']"
+_HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_TITLE_WORDS = ("marquant", "essentiel", "retenir", "temps forts", "key ", "highlights",
+                "summary", "wichtig")  # fmt: skip
 _PAGE_LEVEL = ("body", "html", "main", "article")
 
 
@@ -56,16 +58,14 @@ class Highlights:
     blocks: list[etree._Element] = field(default_factory=list)
     fragments: set[str] = field(default_factory=set)
     headlines: set[str] = field(default_factory=set)
+    elements: set[etree._Element] = field(default_factory=set)  # the blocks and all inside
 
     def __bool__(self) -> bool:
         return bool(self.blocks)
 
     def contains(self, element: etree._Element | None) -> bool:
         """True when the element lies inside one of the blocks."""
-        if element is None or not self.blocks:
-            return False
-        blocks = set(self.blocks)
-        return element in blocks or any(a in blocks for a in element.iterancestors())
+        return element is not None and element in self.elements
 
     def shows(self, post: RawPost, element: etree._Element | None = None) -> bool:
         """True when the post is among the key moments, by element, link or headline."""
@@ -93,8 +93,11 @@ def _first_heading_text(el: etree._Element) -> str:
 
 def _by_heading(root: etree._Element) -> list[etree._Element]:
     out = []
-    for heading in root.xpath(_HEADINGS):
-        if not _title_matches("".join(heading.itertext())):
+    for heading in [*root.iter(*_HEADING_TAGS), *root.xpath("//*[@role='heading']")]:
+        text = "".join(heading.itertext())
+        if len(text) > 80 or not any(w in text.lower() for w in _TITLE_WORDS):
+            continue
+        if not _title_matches(text):
             continue
         parent = heading.getparent()
         if parent is not None and parent.tag in ("header", "hgroup") and len(parent) == 1:
@@ -150,10 +153,12 @@ def find_highlights(
     posts = [el for el in post_elements if el is not None]
     found = Highlights()
     for block in _outermost(_candidates(root)):
-        inside = sum(1 for el in posts if el is block or block in el.iterancestors())
+        members = set(block.iter())
+        inside = sum(1 for el in posts if el in members)
         if posts and inside > 3 and inside > len(posts) / 2:
             continue
         found.blocks.append(block)
+        found.elements |= members
         title = normalized(_first_heading_text(block))
         for a in block.iter("a"):
             href = a.get("href") or ""

@@ -16,7 +16,7 @@ from crawler.dates import parse_date_only, zone
 from crawler.extract import Found
 from crawler.extract.highlights import Highlights, find_highlights, mark
 from crawler.extract.jsonld import extract_jsonld
-from crawler.extract.microdata import extract_microdata
+from crawler.extract.microdata import MicrodataBlog, extract_microdata
 from crawler.extract.selectors import extract_selectors
 from crawler.models import PageExtraction, RawPost, Selectors
 from crawler.text import html_to_text, normalized
@@ -53,21 +53,23 @@ def decode_html(data: bytes, encoding: str | None, warnings: list[str]) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-_PARSER = etree.HTMLParser(recover=True, remove_comments=True, remove_pis=True, huge_tree=True)
-_BAD_CHARS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_PARSER = etree.HTMLParser(
+    recover=True, remove_comments=True, remove_pis=True, huge_tree=True, encoding="utf-8"
+)
 
 
 def parse_html(text: str) -> etree._Element:
     """The lxml tree of a page (plain etree elements: faster than lxml.html's)."""
-    text = _BAD_CHARS_RE.sub("", text).strip()
-    root = etree.fromstring(text.encode("utf-8"), _PARSER) if text else None
+    data = text.encode("utf-8", errors="replace").strip()  # libxml2 replaces control chars
+    root = etree.fromstring(data, _PARSER) if data else None
     return root if root is not None else etree.fromstring(b"<html></html>", _PARSER)
 
 
 def page_date(root: etree._Element, url: str, tz: str, now: datetime) -> date:
     """The day clock-only times belong to: from the heading, title, URL or page metadata."""
-    for expression in ("string(//h1)", "string(//title)"):
-        found = parse_date_only(root.xpath(expression))
+    for tag in ("h1", "title"):
+        el = next(root.iter(tag), None)
+        found = parse_date_only("".join(el.itertext())) if el is not None else None
         if found:
             return found
     found = parse_date_only(url)
@@ -82,10 +84,9 @@ def page_date(root: etree._Element, url: str, tz: str, now: datetime) -> date:
 
 
 def _next_url(root: etree._Element, base: str) -> str | None:
-    rel = "contains(concat(' ', normalize-space(@rel), ' '), ' next ')"
-    for href in root.xpath(f"//link[{rel}]/@href | //a[{rel}]/@href"):
-        if href.strip():
-            return canonical_url(href, base)
+    for el in root.xpath("//link[@rel][@href] | //a[@rel][@href]"):
+        if "next" in el.get("rel", "").lower().split() and el.get("href", "").strip():
+            return canonical_url(el.get("href", ""), base)
     return None
 
 
@@ -123,11 +124,17 @@ def _html_body(element: etree._Element) -> str:
     return html_to_text(element, skip=skip)
 
 
+def _maybe_truncated(body: str) -> bool:
+    """A body cut mid-sentence or ending in an ellipsis (some sites cap JSON-LD bodies)."""
+    end = body.rstrip()
+    return end.endswith(("…", "...")) or not end.endswith(_SENTENCE_END)
+
+
 def _truncated(short: str, full: str) -> bool:
-    """True when `short` is a cut-off start of `full` (JSON-LD bodies limited in length)."""
+    """True when `short` is a cut-off start of `full`."""
     a = "".join(short.rstrip(".… ").split())
     b = "".join(full.split())
-    return len(b) > len(a) + 20 and b.startswith(a) and not short.rstrip().endswith(_SENTENCE_END)
+    return len(b) > len(a) + 20 and b.startswith(a)
 
 
 def _complete_from_html(posts: list[RawPost], root: etree._Element, page: str) -> list[Found]:
@@ -141,9 +148,12 @@ def _complete_from_html(posts: list[RawPost], root: etree._Element, page: str) -
             anchor, element = match
             if anchor != fragment(post.key):  # a bare @id whose element is "block-<id>"
                 post.key = post.url = f"{page}#{anchor}"
-            html_body = _html_body(element)
-            if not post.body or _truncated(post.body, html_body):
-                post.body = html_body
+            if not post.body:
+                post.body = _html_body(element)
+            elif _maybe_truncated(post.body):
+                html_body = _html_body(element)
+                if _truncated(post.body, html_body):
+                    post.body = html_body
         found.append(Found(post, element))
     return found
 
@@ -206,13 +216,12 @@ def extract_page(
     day = page_date(root, url, timezone, now)
 
     blog = extract_jsonld(root, page, timezone=timezone, now=now)
-    micro = extract_microdata(
-        root,
-        page,
-        timezone=timezone,
-        now=now,
-        default_date=day,
-        with_posts=selectors is None and not blog.posts,
+    micro = (
+        extract_microdata(
+            root, page, timezone=timezone, now=now, default_date=day, with_posts=selectors is None
+        )
+        if not blog.found
+        else MicrodataBlog()
     )
     result.warnings.extend(blog.warnings)
     result.is_liveblog = blog.found or micro.is_liveblog

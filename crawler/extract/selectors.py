@@ -1,16 +1,20 @@
 """`[sources.selectors]` → posts: CSS or XPath expressions chosen by the source's config.
 
-Owns evaluating the configured expressions with parsel over the page's lxml tree. An expression
-starting with "/", "./", "(", "@" (or "..") is XPath, anything else CSS (parsel's `::text` and
-`::attr(x)` included). Expressions other than `post` are evaluated inside each post element.
+Owns evaluating the configured expressions over the page's lxml tree. An expression starting
+with "/", "./", "(", "@" (or "..") is XPath, anything else CSS, translated to XPath the way
+parsel does (its `::text` and `::attr(x)` included). Expressions are compiled once and cached.
+Expressions other than `post` are evaluated inside each post element.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
+from cssselect import SelectorError
 from lxml import etree
-from parsel import Selector, SelectorList
+from parsel.csstranslator import HTMLTranslator
 
 from crawler.dates import parse_date_only, parse_datetime
 from crawler.extract import ExtractError, Found
@@ -19,6 +23,7 @@ from crawler.text import clean_inline, html_to_text
 from crawler.urls import canonical_url, is_absolute, without_fragment
 
 XPATH_STARTS = ("/", "./", "(", "@", "..")
+_CSS = HTMLTranslator()
 
 
 def is_xpath(expression: str) -> bool:
@@ -26,27 +31,41 @@ def is_xpath(expression: str) -> bool:
     return expression.lstrip().startswith(XPATH_STARTS)
 
 
-def select(sel: Selector, expression: str) -> SelectorList[Selector]:
-    """Evaluate a CSS or XPath expression; ExtractError when it is not valid."""
+@lru_cache(maxsize=256)
+def compile_expression(expression: str) -> etree.XPath:
+    """The compiled XPath of a CSS or XPath expression; ExtractError when it is not valid."""
     try:
-        return sel.xpath(expression) if is_xpath(expression) else sel.css(expression)
-    except (ValueError, etree.XPathError) as exc:  # parsel raises ValueError for bad XPath/CSS
+        xpath = expression.strip() if is_xpath(expression) else _CSS.css_to_xpath(expression)
+        return etree.XPath(xpath)
+    except (SelectorError, etree.XPathError, ValueError) as exc:
         raise ExtractError(f"selectors: invalid expression {expression!r}: {exc}") from exc
 
 
-def _elements(found: SelectorList[Selector]) -> list[etree._Element]:
-    return [s.root for s in found if isinstance(s.root, etree._Element)]
+def check_expression(expression: str) -> str | None:
+    """Why an expression is not valid (for config validation), or None when it is."""
+    try:
+        compile_expression(expression)
+    except ExtractError as exc:
+        return str(exc)
+    return None
 
 
-def _strings(found: SelectorList[Selector]) -> list[str]:
+def select(context: etree._Element, expression: str) -> list[Any]:
+    """Matches of an expression inside `context`: elements and/or strings."""
+    try:
+        found = compile_expression(expression)(context)
+    except etree.XPathError as exc:
+        raise ExtractError(f"selectors: cannot evaluate {expression!r}: {exc}") from exc
+    return found if isinstance(found, list) else [found]
+
+
+def _elements(found: list[Any]) -> list[etree._Element]:
+    return [x for x in found if isinstance(x, etree._Element)]
+
+
+def _strings(found: list[Any]) -> list[str]:
     """Every match as text: strings as they are, elements as their text with spaced blocks."""
-    out = []
-    for s in found:
-        if isinstance(s.root, etree._Element):
-            out.append(" ".join(s.root.itertext()))
-        else:
-            out.append(str(s.root))
-    return out
+    return [" ".join(x.itertext()) if isinstance(x, etree._Element) else str(x) for x in found]
 
 
 def _datetime_attr(elements: list[etree._Element]) -> str | None:
@@ -60,9 +79,13 @@ def _datetime_attr(elements: list[etree._Element]) -> str | None:
 
 
 def _published(
-    post: Selector, spec: Selectors, tz: str, default_date: date | None, now: datetime | None
+    post: etree._Element,
+    spec: Selectors,
+    tz: str,
+    default_date: date | None,
+    now: datetime | None,
 ) -> datetime | None:
-    found = select(post, spec.published) if spec.published else post.xpath(".//time")
+    found = select(post, spec.published) if spec.published else list(post.iter("time"))
     value = _datetime_attr(_elements(found))
     if value:
         parsed = parse_datetime(value, tz, default_date=default_date)
@@ -76,7 +99,7 @@ def _published(
     return parsed
 
 
-def _key(post: Selector, spec: Selectors, page: str) -> str | None:
+def _key(post: etree._Element, spec: Selectors, page: str) -> str | None:
     if not spec.id:
         return None
     values = [v.strip() for v in _strings(select(post, spec.id)) if v.strip()]
@@ -89,7 +112,7 @@ def _key(post: Selector, spec: Selectors, page: str) -> str | None:
 
 
 def read_post(
-    post: Selector,
+    post: etree._Element,
     spec: Selectors,
     page: str,
     *,
@@ -98,18 +121,20 @@ def read_post(
     now: datetime | None = None,
 ) -> RawPost:
     """One post element → RawPost (a missing headline is "", a missing body the rest)."""
-    headline_found = select(post, spec.headline) if spec.headline else SelectorList()
-    headline = clean_inline(" ".join(_strings(headline_found[:1])))
+    headline_found = select(post, spec.headline)[:1] if spec.headline else []
+    headline = clean_inline(" ".join(_strings(headline_found)))
     if spec.body:
         body_found = select(post, spec.body)
-        parts = [html_to_text(el) for el in _elements(body_found)]
-        parts += [clean_inline(s.root) for s in body_found if isinstance(s.root, str)]
+        parts = [
+            html_to_text(x) if isinstance(x, etree._Element) else clean_inline(str(x))
+            for x in body_found
+        ]
         body = "\n\n".join(p for p in parts if p)
     else:
         skip = set(_elements(headline_found))
         if spec.published:
             skip.update(_elements(select(post, spec.published)))
-        body = html_to_text(post.root, skip=skip)
+        body = html_to_text(post, skip=skip)
     key = _key(post, spec, page)
     return RawPost(
         headline=headline,
@@ -132,10 +157,8 @@ def extract_selectors(
     """Every element matched by `spec.post` that holds a headline or a body, in page order."""
     page = without_fragment(canonical_url(page_url))
     found = []
-    for post in select(Selector(root=root), spec.post):
-        if not isinstance(post.root, etree._Element):
-            continue
+    for post in _elements(select(root, spec.post)):
         raw = read_post(post, spec, page, timezone=timezone, default_date=default_date, now=now)
         if raw.headline or raw.body:
-            found.append(Found(raw, post.root))
+            found.append(Found(raw, post))
     return found

@@ -68,7 +68,6 @@ def _header(response: Response, name: str) -> str | None:
 
 class SourceSpider(Spider):
     name = "vigie"
-    custom_settings: dict[str, Any] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SourceSpider:

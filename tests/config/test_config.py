@@ -56,8 +56,17 @@ def write(tmp_path: Path, text: str, name: str = "config.toml") -> Path:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [(30, 30), ("30s", 30), ("5m", 300), ("1h", 3600), ("1h30m", 5400), ("250ms", 0.25),
-     ("2", 2), (1.5, 1.5), ("1d", 86400)],
+    [
+        (30, 30),
+        ("30s", 30),
+        ("5m", 300),
+        ("1h", 3600),
+        ("1h30m", 5400),
+        ("250ms", 0.25),
+        ("2", 2),
+        (1.5, 1.5),
+        ("1d", 86400),
+    ],
 )
 def test_durations(text: object, seconds: float) -> None:
     assert parse_duration(text) == seconds
@@ -70,7 +79,8 @@ def test_bad_durations(bad: object) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "size"), [("8MB", 8 * 1024**2), ("512KB", 512 * 1024), (1000, 1000), ("1.5MB", 1572864)]
+    ("text", "size"),
+    [("8MB", 8 * 1024**2), ("512KB", 512 * 1024), (1000, 1000), ("1.5MB", 1572864)],
 )
 def test_sizes(text: object, size: int) -> None:
     assert parse_size(text) == size
@@ -112,18 +122,27 @@ def test_repository_default_config_is_valid() -> None:
 @pytest.mark.parametrize(
     ("change", "key", "reason"),
     [
-        (('concurrency = 4', 'concurrency = 4\nspeed = 3'), "crawler.speed", "unknown key"),
-        (('concurrency = 4', 'concurrency = "many"'), "crawler.concurrency", "integer"),
+        (("concurrency = 4", "concurrency = 4\nspeed = 3"), "crawler.speed", "unknown key"),
+        (("concurrency = 4", 'concurrency = "many"'), "crawler.concurrency", "integer"),
         (('interval = "1m"', 'interval = "1 minute"'), "sources[0].interval", "invalid duration"),
         (('name = "lemonde"', 'name = "tf1-ukraine"'), "sources[1].name", "duplicate"),
-        (('url = "https://www.lemonde.fr/rss/en_continu.xml"', 'url = "lemonde.fr/rss"'),
-         "sources[1].url", "not an http(s) URL"),
+        (
+            ('url = "https://www.lemonde.fr/rss/en_continu.xml"', 'url = "lemonde.fr/rss"'),
+            "sources[1].url",
+            "not an http(s) URL",
+        ),
         (('kind = "feed"', 'kind = "podcast"'), "sources[1].kind", "liveblog"),
-        (('timezone = "Europe/Paris"', 'timezone = "Paris"'), "sources[0].timezone",
-         "unknown timezone"),
+        (
+            ('timezone = "Europe/Paris"', 'timezone = "Paris"'),
+            "sources[0].timezone",
+            "unknown timezone",
+        ),
         (('name = "lemonde"', 'name = "Le Monde"'), "sources[1].name", "pattern"),
-        (('max_page_size = "8MB"', 'max_page_size = "big"'), "crawler.max_page_size",
-         "invalid size"),
+        (
+            ('max_page_size = "8MB"', 'max_page_size = "big"'),
+            "crawler.max_page_size",
+            "invalid size",
+        ),
     ],
 )
 def test_bad_config_names_file_key_and_reason(

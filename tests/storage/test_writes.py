@@ -27,24 +27,36 @@ def raw_posts(state: State, *, ids: bool, with_copies: bool = True) -> list[RawP
     """The posts of a page state as an extractor gives them: key-moment copies included."""
     posts = []
     for p in state.stream:
-        posts.append(RawPost(
-            headline=p.headline, body=p.body, published_at=p.published_at.astimezone(UTC),
-            updated_at=p.updated_at.astimezone(UTC), key=f"https://x/live#post-{p.n}" if ids
-            else None, highlighted=p.n in state.key_moments,
-        ))
+        posts.append(
+            RawPost(
+                headline=p.headline,
+                body=p.body,
+                published_at=p.published_at.astimezone(UTC),
+                updated_at=p.updated_at.astimezone(UTC),
+                key=f"https://x/live#post-{p.n}" if ids else None,
+                highlighted=p.n in state.key_moments,
+            )
+        )
     if with_copies:
         for p in state.highlights:
-            posts.insert(0, RawPost(
-                headline=p.headline, body=p.body, published_at=p.published_at.astimezone(UTC),
-                key=f"https://x/live#post-{p.n}-hl" if ids else None, highlighted=True,
-            ))
+            posts.insert(
+                0,
+                RawPost(
+                    headline=p.headline,
+                    body=p.body,
+                    published_at=p.published_at.astimezone(UTC),
+                    key=f"https://x/live#post-{p.n}-hl" if ids else None,
+                    highlighted=True,
+                ),
+            )
     return posts
 
 
 def crawl(store: Store, source_id: int, posts: list[RawPost], **kw: Any) -> Any:
     with store.session() as session:
-        return save_crawl(session, source_id, CrawlResult("s", "https://x/live", posts=posts,
-                                                          **kw), now=None)
+        return save_crawl(
+            session, source_id, CrawlResult("s", "https://x/live", posts=posts, **kw), now=None
+        )
 
 
 def sources(store: Store, *names: str) -> dict[str, int]:
@@ -86,8 +98,10 @@ def check_replayed(store: Store, source: str) -> None:
     for exp in expected_updates(final):
         row = rows[exp["headline"]]
         assert row["body"] == exp["body"]
-        assert row["published_at"].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") == (
-            exp["published_at"])
+        assert (
+            row["published_at"].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            == (exp["published_at"])
+        )
         assert row["highlighted"] == exp["highlighted"], exp["headline"]
         assert row["revisions"] == revisions[exp["n"]], exp["headline"]  # type: ignore[index]
     assert sum(r["revisions"] > 1 for r in rows.values()) == 3
@@ -135,8 +149,10 @@ def test_feed_links_differing_by_tracking_params_are_one_entry(store: Store) -> 
 def test_stories_link_the_live_blog_and_its_feed(store: Store) -> None:
     ids = sources(store, "live", "feed")
     crawl(store, ids["live"], raw_posts(seed_state(), ids=True))
-    feed = [RawPost(p.headline, p.paragraphs[0], p.published_at.astimezone(UTC),
-                    key=f"guid:{p.n}") for p in seed_state().stream]
+    feed = [
+        RawPost(p.headline, p.paragraphs[0], p.published_at.astimezone(UTC), key=f"guid:{p.n}")
+        for p in seed_state().stream
+    ]
     crawl(store, ids["feed"], feed)
     live = {r["headline"]: r for r in stored(store, "live")}
     linked = 0
@@ -177,10 +193,17 @@ def test_concurrent_crawls_of_one_source_never_duplicate(store: Store) -> None:
 
 def test_crawl_state_and_validators(store: Store) -> None:
     sid = sources(store, "live")["live"]
-    crawl(store, sid, raw_posts(seed_state(), ids=True), ended=True, path="jsonld",
-          validators={"https://x/live": Validators('"abc"', "Tue, 06 Jan 2026 20:00:00 GMT")})
-    crawl(store, sid, [], status="error", error="fetch: HTTP 503 Service Unavailable",
-          http_status=503)
+    crawl(
+        store,
+        sid,
+        raw_posts(seed_state(), ids=True),
+        ended=True,
+        path="jsonld",
+        validators={"https://x/live": Validators('"abc"', "Tue, 06 Jan 2026 20:00:00 GMT")},
+    )
+    crawl(
+        store, sid, [], status="error", error="fetch: HTTP 503 Service Unavailable", http_status=503
+    )
     with store.session() as session:
         src = session.get(Source, sid)
         assert src is not None and src.ended and src.polls == 2 and src.had_posts
