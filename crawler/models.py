@@ -61,6 +61,7 @@ class CrawlResult:
     error: str | None = None
     validators: dict[str, Validators] = field(default_factory=dict)
     ended: bool = False
+    retry_after: float | None = None  # the server asked for this many seconds of rest
     path: str = ""
     pages: int = 0
     started_at: datetime | None = None

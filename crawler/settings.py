@@ -39,6 +39,12 @@ def scrapy_settings(cfg: CrawlerConfig) -> dict[str, Any]:
             "scrapy.extensions.logstats.LogStats": None,
             "scrapy.extensions.memusage.MemoryUsage": None,
         },
+        "ROBOTSTXT_TTL": cfg.robots_ttl,
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawler.middlewares.ExpiringRobotsTxtMiddleware": 100,
+            "crawler.middlewares.RetryAfterMiddleware": 560,  # sees responses before Retry
+        },
         "DEFAULT_REQUEST_HEADERS": {
             "Accept": "text/html,application/xhtml+xml,application/rss+xml,"
             "application/atom+xml,application/xml;q=0.9,*/*;q=0.8",

@@ -21,6 +21,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from crawler.runner import CrawlService
 from scheduler.jobs import Poller
+from storage import leases
 from storage.db import Store
 from storage.queries import sources_overview
 from vigie.config import Config, ConfigError, load_config
@@ -31,13 +32,18 @@ STOP_GRACE = 5.0  # seconds in-flight polls may take to finish after SIGTERM
 STARTUP_SPREAD = 0.2  # seconds between overdue sources at start, to avoid a thundering herd
 
 
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
 class Daemon:
     def __init__(self, config: Config, store: Store, config_path: Path | None = None) -> None:
         self.config = config
         self.config_path = config_path or config.path
         self.store = store
         self.crawler = CrawlService(config.crawler)
-        self.poller = Poller(config, store, self.crawler)
+        self.owner = leases.worker_id()
+        self.poller = Poller(config, store, self.crawler, owner=self.owner, sticky=True)
         self.scheduler: AsyncIOScheduler | None = None
         self.stop_event = asyncio.Event()
         self.running: dict[str, asyncio.Task[object]] = {}
@@ -52,7 +58,9 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop_event.set)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
-        log.info("daemon started: %d sources", len(self.config.enabled_sources()))
+        log.info(
+            "daemon started: %d sources, worker %s", len(self.config.enabled_sources()), self.owner
+        )
         try:
             await self.stop_event.wait()
         finally:
@@ -102,6 +110,11 @@ class Daemon:
         finally:
             self.running.pop(name, None)
         if self.stop_event.is_set() or report.status == "abandoned":
+            return
+        if report.status == "leased":
+            # Another worker polls it; look again when its lease runs out (it may have died).
+            retry = max(report.next_run_at or now_utc(), now_utc()) + timedelta(seconds=1)
+            self._schedule(name, retry)
             return
         if report.next_run_at is not None and self._still_wanted(name):
             self._schedule(name, report.next_run_at)
@@ -159,4 +172,6 @@ class Daemon:
         await self.crawler.stop()
         if self.running:
             await asyncio.wait(list(self.running.values()), timeout=STOP_GRACE)
+        with self.store.session() as session:
+            leases.release_all(session, self.owner)
         log.info("daemon stopped")

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from sqlalchemy import select
 from crawler.models import CrawlResult, RawPost, Validators
 from crawler.runner import CrawlService
 from scheduler.policy import Outcome, next_state
+from storage import leases
 from storage.db import Store
 from storage.models import Source
 from storage.queries import known_posts, validators_for
@@ -56,12 +57,37 @@ class _Context:
 class Poller:
     """Crawls sources of a config into a store, one poll at a time per source."""
 
-    def __init__(self, config: Config, store: Store, crawler: CrawlService) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        crawler: CrawlService,
+        *,
+        owner: str | None = None,
+        sticky: bool = False,
+    ) -> None:
+        """`owner`: poll only sources whose lease this worker holds or can take.
+        `sticky`: keep the lease between polls (the daemon), else release it after each."""
         self.config = config
         self.store = store
         self.crawler = crawler
+        self.owner = owner
+        self.sticky = sticky
         self.source_ids: dict[str, int] = {}
         self.stopping = False
+
+    def _lease_hold(self) -> timedelta:
+        """How long one poll may take at worst: the lease taken for it must outlast it."""
+        c = self.config.crawler
+        return timedelta(seconds=60 + c.timeout * (c.retries + 1) * 2)
+
+    def _lease_after(self, source: SourceConfig, next_run: datetime | None) -> dict[str, Any]:
+        if self.owner is None:
+            return {}
+        if not self.sticky or next_run is None:
+            return {"lease_owner": None, "lease_until": None}
+        grace = timedelta(seconds=max(30.0, self.config.interval_of(source)))
+        return {"lease_owner": self.owner, "lease_until": next_run + grace}
 
     def sync_sources(self) -> dict[str, int]:
         """Make sure every configured source has its row; remember their ids."""
@@ -71,8 +97,13 @@ class Poller:
             )
         return self.source_ids
 
-    def _context(self, source_id: int, url: str) -> _Context:
+    def _context(self, source_id: int, url: str) -> _Context | datetime | None:
+        """The crawl state of a source, or, when another worker holds it, its lease's end."""
         with self.store.session() as session:
+            if self.owner is not None:
+                now = datetime.now(UTC)
+                if not leases.claim(session, source_id, self.owner, now + self._lease_hold(), now):
+                    return leases.holder(session, source_id)[1]
             src = session.get(Source, source_id)
             assert src is not None
             return _Context(
@@ -113,6 +144,9 @@ class Poller:
         source_id = self.source_ids[source.name]
         spec = self.config.spec(source)
         ctx = await asyncio.to_thread(self._context, source_id, spec.url)
+        if not isinstance(ctx, _Context):
+            log.debug("source %s is leased by another worker until %s", source.name, ctx)
+            return PollReport(source.name, "leased", next_run_at=ctx)
         full = force_full or ctx.polls % self.config.scheduler.full_every == 0
         result = await self.crawler.crawl(
             spec,
@@ -134,11 +168,17 @@ class Poller:
                     base_interval=self.config.interval_of(source),
                     current_interval=ctx.current_interval,
                     failures=ctx.failures,
-                    outcome=Outcome(status=result.status, changed=changed, ended=result.ended),
+                    outcome=Outcome(
+                        status=result.status,
+                        changed=changed,
+                        ended=result.ended,
+                        retry_after=result.retry_after,
+                    ),
                     jitter=self.config.scheduler.jitter,
                     max_backoff=self.config.scheduler.max_backoff,
                 )
             )
+            state.update(self._lease_after(source, state["next_run_at"]))
             return state
 
         counts = await asyncio.to_thread(self._save, source_id, result, decide)

@@ -140,7 +140,7 @@ def run(
     cfg = config()
     store = open_store(cfg)
     if once:
-        _crawl(cfg, store, cfg.enabled_sources(), skip_finished=True)
+        _crawl(cfg, store, cfg.enabled_sources(), once=True)
         return
     from crawler.reactor import run as run_reactor
     from scheduler.daemon import Daemon
@@ -163,22 +163,26 @@ def crawl(names: Annotated[list[str], typer.Argument(help="Source names")]) -> N
     _crawl(cfg, store, [known[n] for n in dict.fromkeys(names)])
 
 
-def _crawl(cfg: Config, store: Any, sources: list[Any], *, skip_finished: bool = False) -> None:
+def _crawl(cfg: Config, store: Any, sources: list[Any], *, once: bool = False) -> None:
+    """Crawl sources now. `once` (run --once) acts as a worker: it skips ended sources and
+    those another worker (a running daemon) holds; `crawl NAME` crawls what it is told."""
     from crawler.reactor import run as run_reactor
     from crawler.runner import CrawlService
     from scheduler.jobs import Poller
+    from storage import leases
 
-    async def once() -> list[Any]:
+    async def crawl_all() -> list[Any]:
         service = CrawlService(cfg.crawler)
         await service.start()
         try:
-            poller = Poller(cfg, store, service)
-            return await poller.poll_many(sources, skip_finished=skip_finished)
+            owner = leases.worker_id() if once else None
+            poller = Poller(cfg, store, service, owner=owner)
+            return await poller.poll_many(sources, skip_finished=once)
         finally:
             await service.stop()
 
     try:
-        reports = run_reactor(once)
+        reports = run_reactor(crawl_all)
     finally:
         store.close()
     if sys.stdout.isatty():

@@ -118,6 +118,7 @@ class CrawlerConfig(_Strict):
     retries: int = Field(2, ge=0, le=10)
     autothrottle: bool = True
     max_pages: int = Field(20, ge=1, le=1000)
+    robots_ttl: Duration = 86400.0
 
 
 class SchedulerConfig(_Strict):

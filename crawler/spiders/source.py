@@ -170,4 +170,5 @@ class SourceSpider(Spider):
             job.finish()
             return
         job.result.http_status = status
+        job.result.retry_after = request.meta.get("retry_after")
         job.finish("gone" if status == 410 else "error", message)

@@ -1,0 +1,78 @@
+"""Downloader middlewares of vigie's own: Retry-After and robots.txt that expires.
+
+- `RetryAfterMiddleware`: a 429 or 503 carrying `Retry-After` is not retried within the crawl
+  (that would hammer a server asking for rest); the delay is recorded on the request so the
+  scheduler backs the source off at least that long.
+- `ExpiringRobotsTxtMiddleware`: Scrapy's robots.txt middleware caches a host's rules for
+  the crawler's whole life; a daemon runs for weeks, so the rules are fetched again after
+  `ROBOTSTXT_TTL` seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.http import Response
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
+
+RETRY_AFTER_CAP = 24 * 3600.0
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), RETRY_AFTER_CAP)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    delay = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(delay, 0.0), RETRY_AFTER_CAP)
+
+
+class RetryAfterMiddleware:
+    """Runs before Scrapy's RetryMiddleware on responses (higher order number)."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        return cls()
+
+    def process_response(
+        self, request: Request, response: Response, spider: Any = None
+    ) -> Response:
+        if response.status in (429, 503):
+            raw = response.headers.get("Retry-After")
+            delay = parse_retry_after(raw.decode("latin-1") if raw else None)
+            if delay is not None:
+                request.meta["retry_after"] = delay
+                request.meta["dont_retry"] = True
+        return response
+
+
+class ExpiringRobotsTxtMiddleware(RobotsTxtMiddleware):
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self._ttl = crawler.settings.getfloat("ROBOTSTXT_TTL", 86400.0)
+        self._fetched: dict[str, float] = {}
+
+    async def robot_parser(self, request: Request) -> Any:
+        netloc = urlparse_cached(request).netloc
+        cached = self._parsers.get(netloc, Deferred())
+        expired = time.monotonic() - self._fetched.get(netloc, 0.0) > self._ttl
+        if not isinstance(cached, Deferred) and expired:
+            del self._parsers[netloc]
+        if netloc not in self._parsers:
+            self._fetched[netloc] = time.monotonic()
+        return await super().robot_parser(request)
