@@ -64,6 +64,7 @@ _ZONE_OFFSETS = {
     "UTC": 0, "GMT": 0, "Z": 0, "BST": 60, "CET": 60, "MEZ": 60, "CEST": 120, "MESZ": 120,
     "EST": -300, "EDT": -240, "PST": -480, "PDT": -420, "IST": 330,
 }  # fmt: skip
+_COMBINING_RE = re.compile("[\u0300-\u036f\u200b\u200c\u200d\u2060\ufeff]")
 _RELATIVE_RE = re.compile(
     r"\b(?:hier|yesterday|gestern|aujourd|today|heute|il y a|ago|vor|minutes?|heures?|hours?)\b"
 )
@@ -85,10 +86,10 @@ def to_utc(dt: datetime) -> datetime:
 
 def _fold(text: str) -> str:
     """Lowercase, accents off, non-breaking and zero-width spaces normalised."""
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"[\u200b\u200c\u200d\u2060\ufeff]", "", text)
-    return re.sub(r"[\s\u00a0\u202f]+", " ", text).strip()
+    text = text.casefold()
+    if not text.isascii():
+        text = _COMBINING_RE.sub("", unicodedata.normalize("NFKD", text))
+    return " ".join(text.split())  # str.split() knows every Unicode space
 
 
 def _offset(text: str) -> timezone:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from crawler.extract import ExtractError
 from crawler.extract.page import extract_page
 from crawler.feeds import FeedError, looks_like_feed, parse_feed
 from crawler.models import PageExtraction, SourceSpec
@@ -28,7 +29,8 @@ def extract_document(
     now: datetime | None = None,
     had_posts: bool = False,
 ) -> PageExtraction:
-    """Posts of one document; raises FeedError or NoPostsError when there are none to have."""
+    """Posts of one document; raises FeedError, ExtractError or NoPostsError when there are
+    none to have."""
     as_feed = spec.kind == "feed" or (spec.kind == "auto" and looks_like_feed(body, content_type))
     if as_feed:
         return parse_feed(body, url, timezone=spec.timezone, content_type=content_type)

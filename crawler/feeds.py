@@ -118,6 +118,8 @@ def entry_post(entry: Any, base: str, tz: str) -> RawPost:
     """One feedparser entry → RawPost."""
     link = (entry.get("link") or "").strip()
     url = canonical_url(link, base) if link else None
+    if url and not url.startswith(("http://", "https://")):
+        url = None  # feedparser offers an Atom id such as urn:… as the link
     guid = (entry.get("id") or "").strip()
     return RawPost(
         headline=clean_inline(entry.get("title") or ""),

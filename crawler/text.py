@@ -31,14 +31,14 @@ BLOCK_TAGS = frozenset(
 CELL_TAGS = frozenset({"td", "th"})
 # class/id fragments that mark chrome wherever they appear in the name.
 _CHROME_SUBSTRINGS = (
-    r"share|social|partag|sharing|cookie|consent|gdpr|didomi|onetrust|newsletter|subscri"
+    r"share|social|partag|sharing|cookie|consent|gdpr|didomi|onetrust|newsletter|subscribe"
     r"|signup|inscription|player|twitter|instagram|tiktok|bluesky|facebook|youtube|dailymotion"
     r"|reddit|telegram|mastodon|outbrain|taboola|advert|adslot|ad-slot|sponsor|promo|teaser"
     r"|read-?more|read-?also|also-?read|lire-?aussi|a-?lire|see-?also|voir-?aussi|related"
     r"|mehr-?zum-?thema|caption|credit|copyright|visually-?hidden|sr-only|screen-?reader"
 )
 # class/id words that mark chrome only as a whole word ("ad" but not "header").
-_CHROME_WORDS = r"ad|ads|adv|pub|dfp|cmp|embed|video|byline|author|tools|toolbar|meta-share"
+_CHROME_WORDS = r"ad|ads|adv|pub|dfp|cmp|embed|video|byline|author|tools|toolbar"
 _CHROME_RE = re.compile(
     rf"{_CHROME_SUBSTRINGS}|(?:^|[\s_-])(?:{_CHROME_WORDS})(?:$|[\s_-])", re.IGNORECASE
 )
@@ -69,6 +69,11 @@ def clean_inline(text: str | None) -> str:
         text = _TAG_RE.sub(" ", text)
     if "&" in text:
         text = html.unescape(text)
+    return _squash(text)
+
+
+def _squash(text: str) -> str:
+    """Already decoded text: zero-width characters out, spaces collapsed."""
     if not text.isascii():
         text = _ZERO_WIDTH_RE.sub("", text)
     return " ".join(text.split())  # str.split() knows every Unicode space, nbsp included
@@ -181,7 +186,7 @@ class _Writer:
 
     def flush(self) -> None:
         if self.buffer:
-            text = clean_inline("".join(self.buffer))
+            text = _squash("".join(self.buffer))
             if text:
                 self.paragraphs.append(text)
             self.buffer = []

@@ -20,6 +20,8 @@ TRACKING_PARAMS = frozenset(
     """.split()  # noqa: SIM905
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
+# Parameters that select a page of a paginated live blog, not the live blog itself.
+PAGINATION_PARAMS = frozenset({"page", "pg", "pagenum", "paged", "seite", "offset"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
@@ -64,6 +66,20 @@ def canonical_url(url: str, base: str | None = None) -> str:
     netloc = f"{userinfo}@{host}" if userinfo else host
     path = parts.path or "/"
     return urlunsplit((scheme, netloc, path, _clean_query(parts.query), parts.fragment))
+
+
+def live_blog_url(url: str) -> str:
+    """The canonical URL of the live blog a page belongs to: no fragment, no `?page=N`.
+
+    Post keys are built on it, so that a post keeps its key when it moves to page 2.
+    """
+    base, _, query = without_fragment(canonical_url(url)).partition("?")
+    kept = [
+        pair
+        for pair in query.split("&")
+        if pair and unquote_plus(pair.split("=", 1)[0]).lower() not in PAGINATION_PARAMS
+    ]
+    return f"{base}?{'&'.join(kept)}" if kept else base
 
 
 def without_fragment(url: str) -> str:

@@ -77,16 +77,16 @@ class Poller:
         self.stopping = False
 
     def _lease_hold(self) -> timedelta:
-        """How long one poll may take at worst: the lease taken for it must outlast it."""
+        """How long one poll may take: a dead worker's claim expires after this."""
         c = self.config.crawler
-        return timedelta(seconds=60 + c.timeout * (c.retries + 1) * 2)
+        return timedelta(seconds=15 + c.timeout * (c.retries + 1))
 
     def _lease_after(self, source: SourceConfig, next_run: datetime | None) -> dict[str, Any]:
         if self.owner is None:
             return {}
         if not self.sticky or next_run is None:
             return {"lease_owner": None, "lease_until": None}
-        grace = timedelta(seconds=max(30.0, self.config.interval_of(source)))
+        grace = timedelta(seconds=min(max(10.0, self.config.interval_of(source)), 60.0))
         return {"lease_owner": self.owner, "lease_until": next_run + grace}
 
     def sync_sources(self) -> dict[str, int]:
@@ -95,6 +95,8 @@ class Poller:
             self.source_ids = ensure_sources(
                 session, [(s.name, s.url, s.kind) for s in self.config.sources]
             )
+            if self.owner is not None:
+                leases.release_dead_local(session)
         return self.source_ids
 
     def _context(self, source_id: int, url: str) -> _Context | datetime | None:

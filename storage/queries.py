@@ -6,19 +6,27 @@ Rows come back as plain dicts with the contract's field names, times as aware da
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import base64
+import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from crawler.models import RawPost, Validators
-from storage import dedup
+from storage import dedup, search
 from storage.models import CrawlRun, HttpValidator, Revision, Source, Update, UpdateKey
 
 MAX_LIMIT = 100_000
+ORDERS = ("newest", "rank")
+STREAM_BATCH = 1000
+
+
+class QueryError(ValueError):
+    """A selection that cannot be run: a bad cursor, an order that does not apply."""
 
 
 @dataclass(slots=True)
@@ -32,6 +40,16 @@ class UpdateFilter:
     offset: int = 0
     story: int | None = None
     ids: Sequence[int] = field(default_factory=tuple)
+    search: str | None = None  # full-text query (storage/search.py); rows gain a `rank`
+    collapse: bool = False  # one row per story; rows gain `sources` (the other members')
+    cursor: str | None = None  # from Page.next_cursor: the rows after that one
+    order: str | None = None  # "newest" or "rank"; default: rank when searching
+
+
+@dataclass(slots=True)
+class Page:
+    rows: list[dict[str, Any]]
+    next_cursor: str | None  # None on the last page
 
 
 def update_row(u: Update, source: str) -> dict[str, Any]:
@@ -51,17 +69,69 @@ def update_row(u: Update, source: str) -> dict[str, Any]:
     }
 
 
-def _order_newest(stmt: Any) -> Any:
-    published = func.coalesce(Update.published_at, Update.first_seen_at)
-    return stmt.order_by(published.desc(), Update.id.desc())
+_FIELDS = (
+    "id",
+    "source",
+    "url",
+    "headline",
+    "body",
+    "published_at",
+    "updated_at",
+    "first_seen_at",
+    "last_seen_at",
+    "revisions",
+    "highlighted",
+    "story",
+)
 
 
-def list_updates(session: Session, f: UpdateFilter) -> list[dict[str, Any]]:
-    """Updates matching the filter, newest first (by published time, else first seen)."""
-    stmt = select(Update, Source.name).join(Source, Source.id == Update.source_id)
+def _when() -> Any:
+    """The sort time of an update: published, else first seen (indexed: ix_updates_when)."""
+    return func.coalesce(Update.published_at, Update.first_seen_at)
+
+
+def encode_cursor(order: str, key: datetime | float, update_id: int) -> str:
+    """An opaque cursor: base64url of [order, sort key, id] of the last row of a page."""
+    value = key.astimezone(UTC).isoformat() if isinstance(key, datetime) else float(key)
+    raw = json.dumps([order, value, update_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, order: str) -> tuple[datetime | float, int]:
+    """The (sort key, id) a cursor resumes after; QueryError when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        kind, value, update_id = json.loads(raw)
+        if kind == "newest":
+            key: datetime | float = datetime.fromisoformat(value)
+            if key.tzinfo is None:
+                raise ValueError("naive time")
+        elif kind == "rank":
+            key = float(value)
+        else:
+            raise ValueError(kind)
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
+            raise ValueError("id")
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise QueryError(f"invalid cursor {cursor[:40]!r}") from None
+    if kind != order:
+        raise QueryError(f"this cursor continues a list in {kind} order, not {order}")
+    return key, update_id
+
+
+def _order_of(f: UpdateFilter) -> str:
+    order = f.order or ("rank" if f.search is not None else "newest")
+    if order not in ORDERS:
+        raise QueryError(f"unknown order {order!r} (use {' or '.join(ORDERS)})")
+    if order == "rank" and f.search is None:
+        raise QueryError("rank order needs a search")
+    return order
+
+
+def _where(stmt: Select[Any], f: UpdateFilter) -> Select[Any]:
+    when = _when()
     if f.sources:
         stmt = stmt.where(Source.name.in_(list(f.sources)))
-    when = func.coalesce(Update.published_at, Update.first_seen_at)
     if f.since:
         stmt = stmt.where(when >= f.since)
     if f.until:
@@ -74,12 +144,151 @@ def list_updates(session: Session, f: UpdateFilter) -> list[dict[str, Any]]:
         stmt = stmt.where(Update.story_id == f.story)
     if f.ids:
         stmt = stmt.where(Update.id.in_(list(f.ids)))
-    stmt = _order_newest(stmt)
-    if f.limit is not None:
-        stmt = stmt.limit(min(f.limit, MAX_LIMIT))
+    return stmt
+
+
+@dataclass(slots=True)
+class _Selection:
+    """A built selection: the statement, its sort key and id, what rows get afterwards."""
+
+    stmt: Select[Any]
+    key: Any
+    id: Any
+    order: str
+    members: Any = None  # collapse: the uncollapsed selection, to list the other sources
+    searched: bool = False
+
+
+def _select(session: Session, f: UpdateFilter) -> _Selection | None:
+    """The filtered (and searched, and collapsed) selection; None when it is surely empty."""
+    order = _order_of(f)
+    when = _when()
+    stmt = select(
+        Update.id,
+        Source.name.label("source"),
+        Update.url,
+        Update.headline,
+        Update.body,
+        Update.published_at,
+        Update.updated_at,
+        Update.first_seen_at,
+        Update.last_seen_at,
+        Update.revisions,
+        Update.highlighted,
+        Update.story_id.label("story"),
+        when.label("when"),
+    ).join(Source, Source.id == Update.source_id)
+    stmt = _where(stmt, f)
+    rank = None
+    if f.search is not None:
+        query = search.parse_query(f.search)
+        if query.empty:
+            return None
+        stmt, rank = search.apply_search(stmt, session.get_bind().dialect.name, query)
+        stmt = stmt.add_columns(rank.label("rank"))
+    if not f.collapse:
+        return _Selection(stmt, rank if order == "rank" else when, Update.id, order, None, rank is not None)
+    # One row per story: the best-ranked member when ranking, else the earliest.
+    best = (rank.desc(), Update.id.desc()) if rank is not None and order == "rank" else (
+        when.asc(),
+        Update.id.asc(),
+    )
+    pick = func.row_number().over(
+        partition_by=func.coalesce(Update.story_id, -Update.id), order_by=best
+    )
+    inner = stmt.add_columns(pick.label("pick")).subquery("selection")
+    outer = select(*[c for c in inner.c if c.key != "pick"]).where(inner.c.pick == 1)
+    key = inner.c.rank if order == "rank" else inner.c.when
+    return _Selection(outer, key, inner.c.id, order, stmt.subquery("members"), rank is not None)
+
+
+def _paged(sel: _Selection, f: UpdateFilter) -> Select[Any]:
+    stmt = sel.stmt
+    if f.cursor:
+        key, after = decode_cursor(f.cursor, sel.order)
+        stmt = stmt.where(
+            tuple_(sel.key, sel.id) < tuple_(bindparam(None, key, type_=sel.key.type), after)
+        )
+    return stmt.order_by(sel.key.desc(), sel.id.desc())
+
+
+def _rows(session: Session, sel: _Selection, found: Sequence[Any]) -> list[dict[str, Any]]:
+    rows = []
+    for m in found:
+        row = {k: m[k] for k in _FIELDS}
+        if sel.searched:
+            row["rank"] = float(m["rank"])
+        rows.append(row)
+    if sel.members is not None:
+        stories = sorted({r["story"] for r in rows if r["story"] is not None})
+        others: dict[int, dict[int, str]] = {}
+        members = sel.members
+        for chunk_start in range(0, len(stories), 500):
+            chunk = stories[chunk_start : chunk_start + 500]
+            for story, uid, source in session.execute(
+                select(members.c.story, members.c.id, members.c.source).where(
+                    members.c.story.in_(chunk)
+                )
+            ):
+                others.setdefault(story, {})[uid] = source
+        for row in rows:
+            group = others.get(row["story"], {}) if row["story"] is not None else {}
+            row["sources"] = sorted({s for uid, s in group.items() if uid != row["id"]})
+    return rows
+
+
+def find_updates(session: Session, f: UpdateFilter) -> Page:
+    """One page of updates matching the filter, and the cursor of the next page.
+
+    Newest first (published time, else first seen; ties by id), or best rank first when
+    searching. Cursors are keyset positions: rows inserted while paging never make a
+    page repeat or skip a row that was already there (in rank order, as long as the
+    index does not change: new matches shift every score a little).
+    """
+    sel = _select(session, f)
+    if sel is None:
+        return Page([], None)
+    stmt = _paged(sel, f)
+    limit = None if f.limit is None else max(0, min(f.limit, MAX_LIMIT))
+    if limit is not None:
+        stmt = stmt.limit(limit + 1)
     if f.offset:
         stmt = stmt.offset(f.offset)
-    return [update_row(u, name) for u, name in session.execute(stmt)]
+    found = session.execute(stmt).mappings().all()
+    more = limit is not None and len(found) > limit
+    found = found[:limit] if limit is not None else found
+    rows = _rows(session, sel, found)
+    cursor = None
+    if more and found:
+        last = found[-1]
+        cursor = encode_cursor(sel.order, last["rank" if sel.order == "rank" else "when"], last["id"])
+    return Page(rows, cursor)
+
+
+def list_updates(session: Session, f: UpdateFilter) -> list[dict[str, Any]]:
+    """Updates matching the filter, newest first (by published time, else first seen)."""
+    return find_updates(session, f).rows
+
+
+def iter_updates(
+    session: Session, f: UpdateFilter, *, batch: int = STREAM_BATCH
+) -> Iterator[dict[str, Any]]:
+    """Every update of the selection (the filter's limit applies when set), streamed.
+
+    Rows are fetched `batch` at a time (a server-side cursor on PostgreSQL), so memory
+    stays flat however many rows there are. The session must stay open while iterating.
+    """
+    sel = _select(session, f)
+    if sel is None:
+        return
+    stmt = _paged(sel, f)
+    if f.limit is not None:
+        stmt = stmt.limit(max(0, f.limit))
+    if f.offset:
+        stmt = stmt.offset(f.offset)
+    result = session.execute(stmt, execution_options={"yield_per": batch})
+    for part in result.mappings().partitions():
+        yield from _rows(session, sel, part)
 
 
 def get_update(session: Session, update_id: int) -> dict[str, Any] | None:

@@ -64,7 +64,9 @@ PLAIN_SELECTORS = {
 
 
 def newsroom_sources(site: Newsroom, **extra: Any) -> list[dict[str, Any]]:
-    """The three live-blog shapes and the two feeds of the fixture site, as config sources."""
+    """The three live-blog shapes and the three feeds of the fixture site, as config sources.
+
+    The RSS 2.0 and Atom feeds carry whole posts; the RDF feed only each first paragraph."""
     common = {"timezone": "Europe/Paris", "language": "fr"} | extra
     return [
         {"name": "live-jsonld", "url": site.url("/live/jsonld"), "kind": "liveblog"} | common,
@@ -78,6 +80,7 @@ def newsroom_sources(site: Newsroom, **extra: Any) -> list[dict[str, Any]]:
         | common,
         {"name": "feed-rss", "url": site.url("/feeds/rss.xml"), "kind": "feed"} | common,
         {"name": "feed-atom", "url": site.url("/feeds/atom.xml"), "kind": "auto"} | common,
+        {"name": "feed-rdf", "url": site.url("/feeds/rdf.xml"), "kind": "feed"} | common,
     ]
 
 

@@ -135,6 +135,15 @@ class SelectorsConfig(_Strict):
     body: str | None = None
     id: str | None = None
 
+    @field_validator("post", "headline", "published", "body", "id")
+    @classmethod
+    def _valid_expression(cls, expression: str | None) -> str | None:
+        from crawler.extract.selectors import check_expression
+
+        if expression is not None and (problem := check_expression(expression)):
+            raise ValueError(problem)
+        return expression
+
 
 class SourceConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9_-]+$", max_length=64)

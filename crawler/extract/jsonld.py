@@ -19,7 +19,7 @@ from lxml import etree
 from crawler.dates import parse_datetime
 from crawler.models import RawPost
 from crawler.text import any_to_text, clean_inline
-from crawler.urls import canonical_url, fragment, is_absolute, without_fragment
+from crawler.urls import canonical_url, fragment, is_absolute, live_blog_url, without_fragment
 
 _TRAILING_COMMA_RE = re.compile(r",\s*([}\]])")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -173,7 +173,7 @@ def extract_jsonld(
 ) -> LiveBlog:
     """Posts of every LiveBlogPosting declared in the page's JSON-LD, in document order."""
     result = LiveBlog()
-    page = without_fragment(canonical_url(page_url))
+    page = live_blog_url(page_url)
     for block in jsonld_blocks(root, result.warnings):
         for obj in find_typed(block, "LiveBlogPosting"):
             result.found = True

@@ -16,7 +16,7 @@ from crawler.dates import parse_datetime
 from crawler.extract import Found
 from crawler.models import RawPost
 from crawler.text import clean_inline, html_to_text
-from crawler.urls import canonical_url, without_fragment
+from crawler.urls import canonical_url, live_blog_url
 
 _NON_BODY_PROPS = ("headline", "name", "datePublished", "dateModified", "author", "publisher")
 
@@ -140,7 +140,7 @@ def extract_microdata(
     With `with_posts=False` only the declaration and the coverage times are read.
     """
     result = MicrodataBlog()
-    page = without_fragment(canonical_url(page_url))
+    page = live_blog_url(page_url)
     scopes = _blog_scopes(root)
     result.is_liveblog = bool(scopes)
     for scope in scopes:

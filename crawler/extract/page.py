@@ -20,7 +20,7 @@ from crawler.extract.microdata import MicrodataBlog, extract_microdata
 from crawler.extract.selectors import extract_selectors
 from crawler.models import PageExtraction, RawPost, Selectors
 from crawler.text import html_to_text, normalized
-from crawler.urls import canonical_url, fragment, without_fragment
+from crawler.urls import canonical_url, fragment, live_blog_url
 
 _META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)""", re.IGNORECASE)
 # What browsers (WHATWG) actually use for these labels.
@@ -205,14 +205,18 @@ def extract_page(
     encoding: str | None = None,
     language: str | None = None,
 ) -> PageExtraction:
-    """Cut one live-blog page into posts, in page order, key-moments copies included."""
-    del language  # reserved for the dateparser fallback of future extractors
+    """Cut one live-blog page into posts, in page order, key-moments copies included.
+
+    `encoding` is the HTTP header's charset for bytes; `language` (the source's) helps the
+    date parser with free-text times; `now` decides whether coverage has ended.
+    """
+    languages = (language,) if language else ()
     result = PageExtraction()
     now = now or datetime.now(UTC)
     text = decode_html(html, encoding, result.warnings) if isinstance(html, bytes) else html
     root = parse_html(text)
     base = canonical_url(root.xpath("string(//base/@href)") or url, url)
-    page = without_fragment(canonical_url(url))
+    page = live_blog_url(url)
     day = page_date(root, url, timezone, now)
 
     blog = extract_jsonld(root, page, timezone=timezone, now=now)
@@ -220,7 +224,7 @@ def extract_page(
         extract_microdata(
             root, page, timezone=timezone, now=now, default_date=day, with_posts=selectors is None
         )
-        if not blog.found
+        if not blog.posts
         else MicrodataBlog()
     )
     result.warnings.extend(blog.warnings)
@@ -228,10 +232,10 @@ def extract_page(
     result.ended = blog.ended or micro.ended
 
     if selectors is not None:
-        found, result.path = (
-            extract_selectors(root, page, selectors, timezone=timezone, default_date=day, now=now),
-            "selectors",
+        found = extract_selectors(
+            root, page, selectors, timezone=timezone, default_date=day, now=now, languages=languages
         )
+        result.path = "selectors"
     elif blog.posts:
         found, result.path = _complete_from_html(blog.posts, root, page), "jsonld"
     elif micro.found:

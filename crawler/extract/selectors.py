@@ -20,7 +20,7 @@ from crawler.dates import parse_date_only, parse_datetime
 from crawler.extract import ExtractError, Found
 from crawler.models import RawPost, Selectors
 from crawler.text import clean_inline, html_to_text
-from crawler.urls import canonical_url, is_absolute, without_fragment
+from crawler.urls import canonical_url, is_absolute, live_blog_url
 
 XPATH_STARTS = ("/", "./", "(", "@", "..")
 _CSS = HTMLTranslator()
@@ -84,6 +84,7 @@ def _published(
     tz: str,
     default_date: date | None,
     now: datetime | None,
+    languages: tuple[str, ...] = (),
 ) -> datetime | None:
     found = select(post, spec.published) if spec.published else list(post.iter("time"))
     value = _datetime_attr(_elements(found))
@@ -92,7 +93,7 @@ def _published(
         if parsed is not None:
             return parsed
     text = clean_inline(" ".join(_strings(found)))
-    parsed = parse_datetime(text, tz, default_date=default_date)
+    parsed = parse_datetime(text, tz, default_date=default_date, languages=languages)
     # A clock alone took the page's date: a time later than now belongs to the day before.
     if parsed and now and parse_date_only(text) is None and parsed > now + timedelta(hours=1):
         parsed -= timedelta(days=1)
@@ -119,6 +120,7 @@ def read_post(
     timezone: str = "UTC",
     default_date: date | None = None,
     now: datetime | None = None,
+    languages: tuple[str, ...] = (),
 ) -> RawPost:
     """One post element → RawPost (a missing headline is "", a missing body the rest)."""
     headline_found = select(post, spec.headline)[:1] if spec.headline else []
@@ -139,7 +141,7 @@ def read_post(
     return RawPost(
         headline=headline,
         body=body,
-        published_at=_published(post, spec, timezone, default_date, now),
+        published_at=_published(post, spec, timezone, default_date, now, languages),
         url=key or page,
         key=key,
     )
@@ -153,12 +155,21 @@ def extract_selectors(
     timezone: str = "UTC",
     default_date: date | None = None,
     now: datetime | None = None,
+    languages: tuple[str, ...] = (),
 ) -> list[Found]:
     """Every element matched by `spec.post` that holds a headline or a body, in page order."""
-    page = without_fragment(canonical_url(page_url))
+    page = live_blog_url(page_url)
     found = []
     for post in _elements(select(root, spec.post)):
-        raw = read_post(post, spec, page, timezone=timezone, default_date=default_date, now=now)
+        raw = read_post(
+            post,
+            spec,
+            page,
+            timezone=timezone,
+            default_date=default_date,
+            now=now,
+            languages=languages,
+        )
         if raw.headline or raw.body:
             found.append(Found(raw, post))
     return found

@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 
 from crawler.documents import NoPostsError, extract_document
 from crawler.errors import failure_message
+from crawler.extract import ExtractError
 from crawler.feeds import FeedError
 from crawler.models import CrawlResult, RawPost, SourceSpec, Validators
 
@@ -125,7 +126,7 @@ class SourceSpider(Spider):
                 encoding=encoding,
                 had_posts=job.had_posts,
             )
-        except (FeedError, NoPostsError) as exc:
+        except (FeedError, ExtractError, NoPostsError) as exc:
             if page == 1:
                 job.finish("error", str(exc))
             else:
@@ -170,5 +171,8 @@ class SourceSpider(Spider):
             job.finish()
             return
         job.result.http_status = status
-        job.result.retry_after = request.meta.get("retry_after")
+        retry_after = request.meta.get("retry_after")
+        if retry_after is not None:
+            job.result.retry_after = retry_after
+            message += f" (retry after {retry_after:g}s)"
         job.finish("gone" if status == 410 else "error", message)

@@ -143,6 +143,11 @@ def test_repository_default_config_is_valid() -> None:
             "crawler.max_page_size",
             "invalid size",
         ),
+        (
+            ('post = "div.minute-par-minute div.entry"', 'post = "div[[entry"'),
+            "sources[0].selectors.post",
+            "selector",
+        ),
     ],
 )
 def test_bad_config_names_file_key_and_reason(

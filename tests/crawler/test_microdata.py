@@ -17,7 +17,9 @@ TWEET = (
     '<blockquote class="twitter-tweet"><p>I have already arrived in France.</p>'
     "— Volodymyr Zelenskyy (@ZelenskyyUa) January 6, 2026</blockquote>"
 )
-FIGURE = '<figure><img src="a.jpg"><figcaption><span class="credit">AFP</span></figcaption></figure>'
+FIGURE = (
+    '<figure><img src="a.jpg"><figcaption><span class="credit">AFP</span></figcaption></figure>'
+)
 SHARE = '<div class="share-bar"><button>Partager</button><a href="#">X</a></div>'
 
 

@@ -39,7 +39,10 @@ def jsonld_page(updates: list[dict], *, extra_html: str = "", end: str | None = 
         f'<article class="post" id="post-{n}"><h2 class="post-title">{h}</h2>'
         f'<time datetime="2026-01-06T20:08:00+01:00">20:08</time>'
         f'<div class="post-content">{body}</div>{SHARE}</article>'
-        for n, h, body in [(17, H17, f"<p>{P17}</p>{CHROME}<p>{P17B}</p>"), (16, H16, f"<p>{P16}</p>")]
+        for n, h, body in [
+            (17, H17, f"<p>{P17}</p>{CHROME}<p>{P17B}</p>"),
+            (16, H16, f"<p>{P16}</p>"),
+        ]
     )
     return (
         '<!DOCTYPE html><html><head><meta charset="utf-8">'
@@ -69,7 +72,11 @@ def test_jsonld_page() -> None:
     assert (result.path, result.is_liveblog, result.ended) == ("jsonld", True, True)
     assert result.next_url == f"{PAGE}?page=2"
     troops, pays = result.posts
-    assert (troops.key, troops.headline, troops.body) == (f"{PAGE}#post-17", H17, f"{P17}\n\n{P17B}")
+    assert (troops.key, troops.headline, troops.body) == (
+        f"{PAGE}#post-17",
+        H17,
+        f"{P17}\n\n{P17B}",
+    )
     assert troops.published_at == pays.published_at == datetime(2026, 1, 6, 19, 8, tzinfo=UTC)
     assert pays.highlighted and not troops.highlighted
 
@@ -143,6 +150,17 @@ def test_microdata_copy_joins_its_stream_twin() -> None:
     assert result.next_url == f"{url}?page=2"
 
 
+def test_keys_do_not_depend_on_the_page_number() -> None:
+    html = (
+        '<html><head><link rel="prev" href="/live/paged"></head><body>'
+        '<main itemscope itemtype="https://schema.org/LiveBlogPosting">'
+        + md_article("post-5", H17, f"<p>{P17}</p>")
+        + "</main></body></html>"
+    )
+    [post] = extract_page(html, f"{BASE}/live/paged?page=2", now=NOW).posts
+    assert post.key == post.url == f"{BASE}/live/paged#post-5"
+
+
 def plain_entry(headline: str, time_text: str, date_text: str, body: str) -> str:
     title = f'<h3 class="entry-title">{headline}</h3>' if headline else ""
     return (
@@ -171,7 +189,7 @@ def test_configured_selectors_win_and_copies_are_marked() -> None:
     )
     result = extract_page(html, f"{BASE}/live/plain", timezone=PARIS, selectors=PLAIN, now=NOW)
     assert result.path == "selectors" and result.is_liveblog
-    copy, closing, troops, pays = result.posts
+    _, closing, troops, pays = result.posts
     assert [p.highlighted for p in result.posts] == [True, False, False, True]
     assert closing.headline == "" and closing.body == "Ce live est à présent terminé."
     assert closing.published_at == datetime(2026, 1, 6, 23, 0, tzinfo=UTC)
@@ -244,3 +262,20 @@ def test_real_pages(name: str, path: str, count: int) -> None:
     # A few real posts are a photo alone: no text in the JSON-LD nor on the page.
     assert sum(1 for p in result.posts if p.body) >= 0.9 * count
     assert not any("â€" in p.body or "â€" in p.headline for p in result.posts)  # no mojibake
+
+
+def test_declared_live_blog_before_its_first_post() -> None:
+    html = '<html><head><script type="application/ld+json">{"@type": "LiveBlogPosting"}</script>'
+    result = extract_page(
+        html + "</head><body><p>Le direct commence bientôt.</p></body></html>", PAGE
+    )
+    assert result.posts == [] and result.is_liveblog and result.path == "jsonld"
+
+
+def test_microdata_items_under_an_empty_json_ld_declaration() -> None:
+    html = (
+        '<html><head><script type="application/ld+json">{"@type": "LiveBlogPosting"}</script>'
+        f"</head><body><main>{md_article('post-17', H17, f'<p>{P17}</p>')}</main></body></html>"
+    )
+    result = extract_page(html, PAGE)
+    assert result.path == "microdata" and [p.body for p in result.posts] == [P17]

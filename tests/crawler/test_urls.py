@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.urls import canonical_url, fragment, is_tracking, same_document, without_fragment
+from crawler.urls import (
+    canonical_url,
+    fragment,
+    is_tracking,
+    live_blog_url,
+    same_document,
+    without_fragment,
+)
 
 LIVE = "https://www.tf1info.fr/international/direct-ukraine.html"
 
@@ -17,7 +24,11 @@ LIVE = "https://www.tf1info.fr/international/direct-ukraine.html"
             None,
             f"{LIVE}#post-16",
         ),
-        ("HTTPS://WWW.TF1INFO.FR:443/International/x.html", None, "https://www.tf1info.fr/International/x.html"),
+        (
+            "HTTPS://WWW.TF1INFO.FR:443/International/x.html",
+            None,
+            "https://www.tf1info.fr/International/x.html",
+        ),
         ("http://example.org:80/a", None, "http://example.org/a"),
         ("http://example.org:8080/a", None, "http://example.org:8080/a"),
         ("https://example.org", None, "https://example.org/"),
@@ -27,9 +38,17 @@ LIVE = "https://www.tf1info.fr/international/direct-ukraine.html"
             None,
             "https://h.fr/p?id=5",
         ),
-        ("https://h.fr/p?_ga=1&yclid=2&ito=3&cmp=4&dclid=5&msclkid=6&UTM_Campaign=7", None, "https://h.fr/p"),
+        (
+            "https://h.fr/p?_ga=1&yclid=2&ito=3&cmp=4&dclid=5&msclkid=6&UTM_Campaign=7",
+            None,
+            "https://h.fr/p",
+        ),
         ("https://h.fr/p?q=a%20b&x=%2F", None, "https://h.fr/p?q=a%20b&x=%2F"),
-        ("https://h.fr/p?page=with:block-64#block-64", None, "https://h.fr/p?page=with:block-64#block-64"),
+        (
+            "https://h.fr/p?page=with:block-64#block-64",
+            None,
+            "https://h.fr/p?page=with:block-64#block-64",
+        ),
         ("https://h.fr/p#", None, "https://h.fr/p"),
         ("#post-3", LIVE, f"{LIVE}#post-3"),
         ("/live?page=2", "https://h.fr/a/b?x=1", "https://h.fr/live?page=2"),
@@ -55,3 +74,17 @@ def test_same_document_and_fragments() -> None:
     assert fragment(f"{LIVE}#post-16") == "post-16"
     assert fragment(LIVE) == "" and fragment(None) == ""
     assert without_fragment(f"{LIVE}#post-16") == LIVE
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (f"{LIVE}?page=2#post-3", LIVE),
+        (f"{LIVE}?id=7&page=3&utm_source=x", f"{LIVE}?id=7"),
+        (f"{LIVE}?page=with:block-64&filterKeyEvents=false", f"{LIVE}?filterKeyEvents=false"),
+        (f"{LIVE}?p=123", f"{LIVE}?p=123"),
+        (LIVE, LIVE),
+    ],
+)
+def test_live_blog_url(url: str, expected: str) -> None:
+    assert live_blog_url(url) == expected

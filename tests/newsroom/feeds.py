@@ -1,4 +1,4 @@
-"""Render a page state as the live blog's RSS 2.0 and Atom 1.0 feeds.
+"""Render a page state as the live blog's RSS 2.0, Atom 1.0 and RSS 1.0 (RDF) feeds.
 
 Both carry every post of the state, newest first, the body as escaped HTML paragraphs (no
 chrome). RSS item links carry tracking parameters before the `#post-N` fragment, and posts whose
@@ -92,4 +92,30 @@ def render_atom(state: State, base_url: str) -> str:
 <generator>{SITE_NAME}</generator>
 {chr(10).join(entries)}
 </feed>
+"""
+
+
+def render_rdf(state: State, base_url: str) -> str:
+    """RSS 1.0 (RDF): a summary feed, each item's description the post's first paragraph only,
+    plain text, `dc:date` with offset, identity by `rdf:about`."""
+    page = page_url(base_url, FEED_PAGE)
+    about = [f'<rdf:li rdf:resource="{_x(page)}#post-{p.n}"/>' for p in state.stream]
+    items = [
+        f'<item rdf:about="{_x(page)}#post-{p.n}"><title>{_x(p.headline)}</title>'
+        f"<link>{_x(page)}#post-{p.n}</link>"
+        f"<description>{_x(p.paragraphs[0] if p.paragraphs else '')}</description>"
+        f"<dc:date>{p.published_at.isoformat()}</dc:date></item>"
+        for p in state.stream
+    ]
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+ xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel rdf:about="{_x(page_url(base_url, "rdf"))}">
+<title>{_x(PAGE_TITLE)}</title>
+<link>{_x(page)}</link>
+<description>{_x(intro())}</description>
+<items><rdf:Seq>{"".join(about)}</rdf:Seq></items>
+</channel>
+{chr(10).join(items)}
+</rdf:RDF>
 """

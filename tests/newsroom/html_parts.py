@@ -26,6 +26,7 @@ PATHS = {
     "paged": "/live/paged",
     "rss": "/feeds/rss.xml",
     "atom": "/feeds/atom.xml",
+    "rdf": "/feeds/rdf.xml",
 }
 FEED_PAGE = "jsonld"  # the page feed items link to (its posts carry id="post-N")
 

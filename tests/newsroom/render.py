@@ -12,7 +12,7 @@ import math
 from datetime import datetime
 from functools import cache
 
-from tests.newsroom.feeds import render_atom, render_rss
+from tests.newsroom.feeds import render_atom, render_rdf, render_rss
 from tests.newsroom.html_parts import (
     KEY_MOMENTS_TITLE,
     PAGE_TITLE,
@@ -36,6 +36,7 @@ __all__ = [
     "render_microdata",
     "render_paged",
     "render_plain",
+    "render_rdf",
     "render_rss",
 ]
 

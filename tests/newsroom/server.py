@@ -31,6 +31,7 @@ from tests.newsroom.render import (
     render_microdata,
     render_paged,
     render_plain,
+    render_rdf,
     render_rss,
 )
 from tests.newsroom.timeline import State, timeline
@@ -52,6 +53,7 @@ RESOURCES: dict[str, tuple[str, Renderer]] = {
     "/live/plain": (HTML, render_plain),
     "/feeds/rss.xml": ("application/rss+xml", render_rss),
     "/feeds/atom.xml": ("application/atom+xml", render_atom),
+    "/feeds/rdf.xml": ("application/rdf+xml", render_rdf),
 }
 
 

@@ -1,0 +1,204 @@
+"""Full-text search over updates: query parsing, the match and rank clauses per dialect,
+and rebuilding the index.
+
+The index itself is made by migration 0002: an FTS5 table kept in sync by triggers on
+SQLite, a generated tsvector column with a GIN index on PostgreSQL. Both fold accents and
+case and split words at every punctuation mark, so the same query finds the same updates
+on both.
+
+Query syntax: words are AND-ed; "a quoted phrase" matches those words in a row; a leading
+minus excludes a word or phrase (-macron, -"cessez le feu"). Anything else (operators,
+stars, parentheses, stray quotes) is plain text: user input is reduced to word tokens and
+never reaches the FTS syntax raw. Ranking: bm25 on SQLite, ts_rank_cd on PostgreSQL, the
+headline weighing five times the body on both; `rank` is "higher is better" on both, but
+the numbers are not comparable between the two databases.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table, text
+from sqlalchemy.orm import Session
+
+from storage.models import Update
+
+if TYPE_CHECKING:
+    from storage.queries import UpdateFilter
+
+FTS_TABLE = "updates_fts"
+# Letters unicode61 keeps but unaccent rewrites; equal to the fold in migration 0002.
+SQLITE_FOLDS: tuple[tuple[str, str], ...] = (
+    ("Œ", "OE"),
+    ("œ", "oe"),
+    ("Æ", "AE"),
+    ("æ", "ae"),
+    ("ß", "ss"),
+    ("Ø", "O"),
+    ("ø", "o"),
+    ("Ł", "L"),
+    ("ł", "l"),
+    ("Đ", "D"),
+    ("đ", "d"),
+)
+HEADLINE_WEIGHT = 5.0  # relative to the body's 1.0
+SQLITE_BM25_WEIGHTS = (HEADLINE_WEIGHT, 1.0)
+PG_RANK_WEIGHTS = "{0.1,0.2,0.2,1.0}"  # D, C, B (body), A (headline)
+PG_RANK_NORMALIZATION = 1  # divide by 1 + log(length): long bodies do not win by size alone
+MAX_TERMS = 32
+MAX_QUERY_CHARS = 2000
+
+_FOLD = str.maketrans({a: b for a, b in SQLITE_FOLDS})
+_TOKEN = re.compile(r"(?:[^\W_]|[\u0300-\u036f])+")
+_PIECE = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One word or phrase of a query: its tokens in order, and whether it excludes."""
+
+    tokens: tuple[str, ...]
+    exclude: bool = False
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.tokens)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    terms: tuple[Term, ...]
+
+    @property
+    def include(self) -> tuple[Term, ...]:
+        return tuple(t for t in self.terms if not t.exclude)
+
+    @property
+    def exclude(self) -> tuple[Term, ...]:
+        return tuple(t for t in self.terms if t.exclude)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to look for: such a query matches no update."""
+        return not self.include
+
+
+def tokens(text: str) -> list[str]:
+    """The words of a text as the index sees them, before the database folds accents."""
+    return _TOKEN.findall(unicodedata.normalize("NFC", text).translate(_FOLD))
+
+
+def parse_query(text: str) -> SearchQuery:
+    """Words, "phrases" and -exclusions; everything else is reduced to word tokens.
+
+    A word that punctuation splits (cessez-le-feu, l'Élysée) is a phrase of its parts, as
+    the index stores it. A query with nothing left to include is `empty`.
+    """
+    terms: list[Term] = []
+    for m in _PIECE.finditer(text[:MAX_QUERY_CHARS]):
+        minus_quoted, quoted, minus_word, word = m.groups()
+        words = tokens(quoted if word is None else word)
+        if words:
+            terms.append(Term(tuple(words), bool(minus_quoted or minus_word)))
+    if terms and all(t.exclude for t in terms):
+        # "-macron" alone means the word, not "everything but macron".
+        terms = [Term(t.tokens) for t in terms]
+    unique = tuple(dict.fromkeys(terms))[:MAX_TERMS]
+    return SearchQuery(unique)
+
+
+def sqlite_match(query: SearchQuery) -> str:
+    """An FTS5 MATCH expression: every term a quoted string of plain word tokens."""
+
+    def quoted(term: Term) -> str:
+        return '"' + term.text.replace('"', '""') + '"'
+
+    expr = " ".join(quoted(t) for t in query.include)
+    for term in query.exclude:
+        expr = f"({expr}) NOT {quoted(term)}"
+    return expr
+
+
+def _pg_tsquery(query: SearchQuery) -> ColumnElement[Any]:
+    def phrase(term: Term) -> ColumnElement[Any]:
+        normalized = func.vigie_search_text(term.text)
+        return func.phraseto_tsquery(literal_column("'simple'::regconfig"), normalized)
+
+    expr = phrase(query.include[0])
+    for term in query.include[1:]:
+        expr = func.tsquery_and(expr, phrase(term))
+    for term in query.exclude:
+        expr = func.tsquery_and(expr, func.tsquery_not(phrase(term)))
+    return expr
+
+
+def apply_search(
+    stmt: Select[Any], dialect: str, query: SearchQuery
+) -> tuple[Select[Any], ColumnElement[float]]:
+    """`stmt` (over `updates`) narrowed to the query's matches, and its rank expression."""
+    if query.empty:
+        raise ValueError("an empty query matches nothing; check SearchQuery.empty first")
+    if dialect == "postgresql":
+        vector = literal_column("updates.search_vector")
+        tsquery = _pg_tsquery(query)
+        weights = literal_column(f"'{PG_RANK_WEIGHTS}'::float4[]")
+        rank = func.ts_rank_cd(weights, vector, tsquery, PG_RANK_NORMALIZATION)
+        return stmt.where(vector.op("@@")(tsquery)), rank
+    fts = table(FTS_TABLE, column("rowid"))
+    fts_name = literal_column(FTS_TABLE)
+    stmt = stmt.join(fts, fts.c.rowid == Update.id)
+    stmt = stmt.where(fts_name.op("MATCH")(sqlite_match(query)))
+    return stmt, -func.bm25(fts_name, *SQLITE_BM25_WEIGHTS)
+
+
+def sqlite_fold_sql(column: str) -> str:
+    """The SQL the FTS5 triggers apply to a column before indexing it."""
+    expr = column
+    for letter, replacement in SQLITE_FOLDS:
+        expr = f"replace({expr}, '{letter}', '{replacement}')"
+    return expr
+
+
+def rebuild_index(session: Session) -> int:
+    """Rebuild the full-text index from the updates table; returns the updates indexed.
+
+    SQLite: the FTS5 table is emptied and filled again with the triggers' fold, then
+    optimized. PostgreSQL: the generated column is always current; its GIN index is
+    rebuilt and the table analyzed.
+    """
+    count = session.scalar(select(func.count()).select_from(Update)) or 0
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("REINDEX INDEX ix_updates_search"))
+        session.execute(text("ANALYZE updates"))
+        return count
+    session.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('delete-all')"))
+    session.execute(
+        text(
+            f"INSERT INTO {FTS_TABLE}(rowid, headline, body) "
+            f"SELECT id, {sqlite_fold_sql('headline')}, {sqlite_fold_sql('body')} FROM updates"
+        )
+    )
+    session.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')"))
+    return count
+
+
+def search_updates(
+    session: Session, query: str, f: UpdateFilter | None = None
+) -> list[dict[str, Any]]:
+    """Updates matching `query` and the filter, best first (or in the filter's order).
+
+    The library entry point of search (what `bench/` times). Each row has the update's
+    fields plus `rank`. Cost: one FTS lookup (FTS5 MATCH or a GIN index scan) for the
+    matching ids, then every match is scored and sorted, so time grows with the number of
+    matches, not with the size of the store; filters apply to the matches.
+    """
+    from dataclasses import replace
+
+    # storage.queries builds on this module; importing it here keeps that one-way.
+    from storage.queries import UpdateFilter, find_updates
+
+    base = f if f is not None else UpdateFilter()
+    return find_updates(session, replace(base, search=query)).rows

@@ -1,0 +1,194 @@
+"""Every shape the newsroom fixture serves, extracted and checked against `expected_updates`.
+
+The seed page (22 posts, the "35 pays" post among the key moments, two posts at 20:08 and two
+at 11:15, a closing post without headline) rendered as JSON-LD, microdata, plain HTML read by
+selectors, a paginated page, RSS and Atom. Copies of a post are merged the way storage merges
+them: same key or alt key, else same normalised headline, body and minute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+
+from crawler.extract.page import extract_page
+from crawler.feeds import parse_feed
+from crawler.models import PageExtraction, RawPost, Selectors
+from crawler.text import normalized
+from tests.newsroom.html_parts import page_url
+from tests.newsroom.render import (
+    page_count,
+    render_atom,
+    render_jsonld,
+    render_microdata,
+    render_paged,
+    render_plain,
+    render_rss,
+)
+from tests.newsroom.timeline import State, expected_updates, seed_state, timeline, utc_iso
+
+BASE = "http://127.0.0.1:8765"
+PARIS = "Europe/Paris"
+NOW = datetime(2026, 1, 7, 12, 0, tzinfo=UTC)
+PLAIN = Selectors(
+    post="div.entry", headline=".entry-title", published=".entry-when", body=".entry-text"
+)
+
+
+def merge(posts: list[RawPost]) -> list[RawPost]:
+    """One post per identity: shared key or alt key, else same headline, body and minute."""
+    merged: list[RawPost] = []
+    by_id: dict[str, RawPost] = {}
+    for post in posts:
+        minute = (
+            post.published_at.astimezone(UTC).strftime("%Y%m%d%H%M") if post.published_at else ""
+        )
+        ids = [k for k in (post.key, *post.alt_keys) if k]
+        ids.append(f"content:{normalized(post.headline)}|{normalized(post.body)}|{minute}")
+        same = next((by_id[i] for i in ids if i in by_id), None)
+        if same is None:
+            same = post
+            merged.append(post)
+        else:
+            same.highlighted = same.highlighted or post.highlighted
+        for i in ids:
+            by_id.setdefault(i, same)
+    return merged
+
+
+def jsonld(state: State) -> PageExtraction:
+    return extract_page(
+        render_jsonld(state, BASE), page_url(BASE, "jsonld"), timezone=PARIS, now=NOW
+    )
+
+
+def microdata(state: State) -> PageExtraction:
+    html = render_microdata(state, BASE).encode("utf-8")
+    return extract_page(html, page_url(BASE, "microdata"), timezone=PARIS, now=NOW)
+
+
+def plain(state: State) -> PageExtraction:
+    html = render_plain(state, BASE)
+    return extract_page(html, page_url(BASE, "plain"), timezone=PARIS, selectors=PLAIN, now=NOW)
+
+
+def paged(state: State) -> PageExtraction:
+    """Every page, followed through rel="next" as the spider does."""
+    url, result = page_url(BASE, "paged"), PageExtraction()
+    for number in range(1, page_count(state) + 1):
+        page = extract_page(render_paged(state, BASE, number), url, timezone=PARIS, now=NOW)
+        result.posts += page.posts
+        result.ended, result.is_liveblog, result.path = page.ended, page.is_liveblog, page.path
+        if number < page_count(state):
+            assert page.next_url == f"{page_url(BASE, 'paged')}?page={number + 1}"
+            url = page.next_url
+        else:
+            assert page.next_url is None
+    return result
+
+
+def rss(state: State) -> PageExtraction:
+    body = render_rss(state, BASE).encode("utf-8")
+    return parse_feed(
+        body, page_url(BASE, "rss"), timezone=PARIS, content_type="application/rss+xml"
+    )
+
+
+def atom(state: State) -> PageExtraction:
+    body = render_atom(state, BASE).encode("utf-8")
+    return parse_feed(body, page_url(BASE, "atom"), timezone=PARIS)
+
+
+PAGES: dict[str, Callable[[State], PageExtraction]] = {
+    "jsonld": jsonld,
+    "microdata": microdata,
+    "plain": plain,
+    "paged": paged,
+}
+FEEDS: dict[str, Callable[[State], PageExtraction]] = {"rss": rss, "atom": atom}
+PATHS = {"jsonld": "jsonld", "microdata": "microdata", "plain": "selectors", "paged": "microdata"}
+
+
+def as_expected(post: RawPost) -> dict[str, object]:
+    return {
+        "headline": post.headline,
+        "body": post.body,
+        "published_at": utc_iso(post.published_at) if post.published_at else None,
+        "highlighted": post.highlighted,
+    }
+
+
+@pytest.mark.parametrize("shape", [*PAGES, *FEEDS])
+def test_shape_yields_the_seed_posts(shape: str) -> None:
+    check_state(shape, seed_state())
+
+
+@pytest.mark.parametrize("shape", [*PAGES, *FEEDS])
+def test_every_step_of_the_timeline(shape: str) -> None:
+    """Posts arriving, edits, the key moment appearing two steps late, the end."""
+    states = timeline()
+    assert len(states) >= 12
+    for state in states:
+        check_state(shape, state)
+        result = {**PAGES, **FEEDS}[shape](state)
+        assert result.ended is (state.ended and shape not in ("plain", *FEEDS))
+
+
+def check_state(shape: str, state: State) -> None:
+    result = {**PAGES, **FEEDS}[shape](state)
+    assert result.warnings == []
+    posts = merge(result.posts)
+    expected = expected_updates(state)
+    assert len(posts) == len(expected) == len(state.posts)
+    got = [as_expected(p) for p in posts]
+    for e in expected:
+        e.pop("n")
+        if shape in FEEDS:  # feeds have no key-moments block
+            e["highlighted"] = False
+
+    def order(d: dict[str, object]) -> tuple[str, str, str]:
+        return str(d["published_at"]), str(d["headline"]), str(d["body"])
+
+    assert sorted(got, key=order) == sorted(expected, key=order)
+
+
+@pytest.mark.parametrize("shape", list(PAGES))
+def test_page_shapes_declare_what_they_are(shape: str) -> None:
+    result = PAGES[shape](seed_state())
+    assert result.path == PATHS[shape]
+    assert result.ended is (shape != "plain")  # the plain page has no structured data
+    assert result.is_liveblog is (shape != "plain")
+
+
+@pytest.mark.parametrize("shape", [*PAGES, *FEEDS])
+def test_same_minute_posts_stay_apart_and_the_closing_post_has_no_headline(shape: str) -> None:
+    posts = merge({**PAGES, **FEEDS}[shape](seed_state()).posts)
+    minutes: dict[str, list[str]] = {}
+    for p in posts:
+        assert p.published_at is not None
+        minutes.setdefault(utc_iso(p.published_at), []).append(p.headline)
+    assert len(minutes["2026-01-06T19:08:00Z"]) == 2
+    assert len(minutes["2026-01-06T10:15:00Z"]) == 2
+    assert minutes["2026-01-06T23:00:00Z"] == [""]
+    highlighted = [p.headline for p in posts if p.highlighted]
+    assert highlighted == ([] if shape in FEEDS else ["35 PAYS VALIDENT LA “DÉCLARATION DE PARIS”"])
+
+
+def test_keys_agree_between_the_json_ld_page_and_the_feeds() -> None:
+    state = seed_state()
+    page_keys = {p.key for p in jsonld(state).posts}
+    rss_urls = {p.url for p in rss(state).posts}
+    assert page_keys == rss_urls
+    rss_keys = [p.key for p in rss(state).posts]
+    assert all(k.startswith("guid:") or k in page_keys for k in rss_keys if k)
+    assert all(k.startswith("guid:urn:newsroom:post-") for k in (p.key for p in atom(state).posts))
+
+
+def test_microdata_copy_carries_its_own_anchor_as_alt_key() -> None:
+    posts = microdata(seed_state()).posts
+    copies = [p for p in posts if p.alt_keys]
+    assert len(copies) == 1 and copies[0].alt_keys[0].endswith("-hl")
+    twin = [p for p in posts if p.key == copies[0].key and not p.alt_keys]
+    assert len(twin) == 1 and twin[0].highlighted
