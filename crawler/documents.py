@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from crawler.extract import ExtractError
+from crawler.encoding import decode_page, header_charset
 from crawler.extract.page import extract_page
 from crawler.feeds import FeedError, looks_like_feed, parse_feed
 from crawler.models import PageExtraction, SourceSpec
@@ -25,7 +25,6 @@ def extract_document(
     spec: SourceSpec,
     *,
     content_type: str | None = None,
-    encoding: str | None = None,
     now: datetime | None = None,
     had_posts: bool = False,
 ) -> PageExtraction:
@@ -36,9 +35,16 @@ def extract_document(
         return parse_feed(body, url, timezone=spec.timezone, content_type=content_type)
     if spec.kind == "liveblog" and looks_like_feed(body, content_type) and not spec.selectors:
         raise FeedError('page: expected a live-blog page but got a feed (use kind = "feed")')
+    text, _, warnings = decode_page(body, header_charset(content_type))
     page = extract_page(
-        body, url, timezone=spec.timezone, selectors=spec.selectors, now=now, encoding=encoding
+        text,
+        url,
+        timezone=spec.timezone,
+        selectors=spec.selectors,
+        now=now,
+        language=spec.language,
     )
+    page.warnings[:0] = warnings
     if not page.posts and not page.is_liveblog:
         if spec.selectors:
             raise NoPostsError(

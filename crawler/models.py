@@ -59,6 +59,7 @@ class CrawlResult:
     status: str = "ok"  # ok | not_modified | error | gone
     http_status: int | None = None
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)  # what was odd but did not stop it
     validators: dict[str, Validators] = field(default_factory=dict)
     ended: bool = False
     retry_after: float | None = None  # the server asked for this many seconds of rest

@@ -128,7 +128,7 @@ class Poller:
         self, source_id: int, result: CrawlResult, state: Callable[[SaveCounts], dict[str, Any]]
     ) -> SaveCounts:
         with self.store.session() as session:
-            return save_crawl(session, source_id, result, state=state)
+            return save_crawl(session, source_id, result, state=state, worker=self.owner)
 
     async def poll(self, source: SourceConfig, *, force_full: bool = False) -> PollReport:
         started = time.monotonic()

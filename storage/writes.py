@@ -351,6 +351,7 @@ def save_crawl(
     *,
     state: Callable[[SaveCounts], Mapping[str, Any]] | None = None,
     now: datetime | None = None,
+    worker: str | None = None,
 ) -> SaveCounts:
     """Save one crawl: posts, validators, the crawl record and the source's state.
 
@@ -382,7 +383,8 @@ def save_crawl(
     src.last_crawl_at = now
     src.last_status = result.status
     src.last_http_status = result.http_status
-    src.last_error = result.error
+    # A crawl that worked around bad input (a truncated feed, a wrong charset) says so too.
+    src.last_error = result.error or ("; ".join(result.warnings)[:2000] or None)
     src.polls += 1
     if result.path:
         src.last_path = result.path
@@ -410,6 +412,7 @@ def save_crawl(
             changed=counts.changed,
             unchanged=counts.unchanged,
             duration_ms=int(result.duration * 1000),
+            worker=worker,
         )
     )
     return counts

@@ -1,7 +1,8 @@
 """The configuration: config.toml parsed and validated once into typed objects.
 
-Durations ("30s", "5m", "1h30m" or seconds) and sizes ("8MB") are parsed here; every error
-becomes a `ConfigError` naming the file, the key and the reason.
+Durations ("30s", "5m", "1h30m" or seconds), sizes ("8MB") and the times people type
+(ISO 8601 or "2h" back from now) are parsed here; every config error becomes a
+`ConfigError` naming the file, the key and the reason.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -19,6 +21,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -27,6 +30,7 @@ from pydantic import (
 from crawler.models import Selectors, SourceSpec
 
 DEFAULT_CONFIG = "config.toml"
+MIN_TOKEN_LENGTH = 16
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)", re.I)
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -64,6 +68,20 @@ def parse_duration(value: Any) -> float:
     if seconds <= 0:
         raise ValueError(f"duration must be positive, got {value!r}")
     return seconds
+
+
+def parse_time(value: str, *, now: datetime | None = None) -> datetime:
+    """An aware datetime from ISO 8601 (naive means local time) or a duration back from now
+    ("2h", "30m"); ValueError otherwise."""
+    try:
+        return (now or datetime.now(UTC)) - timedelta(seconds=parse_duration(value))
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{value!r} is neither ISO 8601 nor a duration like 2h") from None
+    return when if when.tzinfo else when.astimezone()
 
 
 def parse_size(value: Any) -> int:
@@ -128,6 +146,31 @@ class SchedulerConfig(_Strict):
     full_every: int = Field(10, ge=1)
 
 
+class ApiConfig(_Strict):
+    """`vigie serve`: where it listens, and the bearer token it asks for when one is set."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    token: SecretStr | None = None
+
+    @field_validator("host")
+    @classmethod
+    def _plain_host(cls, host: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9.:_-]+", host):
+            raise ValueError(f"not a host name or IP address: {host!r}")
+        return host
+
+    @field_validator("token")
+    @classmethod
+    def _long_token(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < MIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"token must be at least {MIN_TOKEN_LENGTH} characters "
+                "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return token
+
+
 class SelectorsConfig(_Strict):
     post: str
     headline: str | None = None
@@ -180,6 +223,7 @@ class Config(_Strict):
     storage: StorageConfig = StorageConfig()
     crawler: CrawlerConfig = CrawlerConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
+    api: ApiConfig = ApiConfig()
     sources: list[SourceConfig] = []
     path: Path | None = Field(None, exclude=True)
 

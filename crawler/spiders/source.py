@@ -18,7 +18,7 @@ from typing import Any
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
-from scrapy.http import Response, TextResponse
+from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.documents import NoPostsError, extract_document
@@ -116,14 +116,12 @@ class SourceSpider(Spider):
             etag, modified = _header(response, "ETag"), _header(response, "Last-Modified")
             if etag or modified:
                 result.validators[job.spec.url] = Validators(etag, modified)
-        encoding = response.encoding if isinstance(response, TextResponse) else None
         try:
             extraction = extract_document(
                 response.body,
                 response.url,
                 job.spec,
                 content_type=_header(response, "Content-Type"),
-                encoding=encoding,
                 had_posts=job.had_posts,
             )
         except (FeedError, ExtractError, NoPostsError) as exc:
@@ -141,6 +139,7 @@ class SourceSpider(Spider):
         elif extraction.ended:
             result.ended = True
         result.posts.extend(extraction.posts)
+        result.warnings.extend(w for w in extraction.warnings if w not in result.warnings)
         next_url = extraction.next_url
         deeper = (
             job.full or job.is_known is None or not all(job.is_known(p) for p in extraction.posts)

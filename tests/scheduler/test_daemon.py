@@ -104,9 +104,15 @@ def advancing_site() -> Iterator[Newsroom]:
 def check_store(config: Path) -> None:
     final = expected_updates(timeline()[-1])
     revisions = expected_revisions()
-    for source in LIVE + ("feed-rss", "feed-atom"):
-        rows = {r["headline"]: r for r in jsonl(run_vigie(
-            config, "updates", "--source", source, "--format", "jsonl", "--limit", "1000"))}
+    for source in (*LIVE, "feed-rss", "feed-atom"):
+        rows = {
+            r["headline"]: r
+            for r in jsonl(
+                run_vigie(
+                    config, "updates", "--source", source, "--format", "jsonl", "--limit", "1000"
+                )
+            )
+        }
         assert len(rows) == 22, source
         for exp in final:
             row = rows[exp["headline"]]
@@ -122,8 +128,7 @@ FINAL_REVISIONS = 22 + 3
 def test_daemon_captures_everything_once_uses_304_stops_ended_and_stops_cleanly(
     advancing_site: Newsroom, tmp_path: Path
 ) -> None:
-    config = write_config(tmp_path / "config.toml",
-                          newsroom_sources(advancing_site, interval="1s"))
+    config = write_config(tmp_path / "config.toml", newsroom_sources(advancing_site, interval="1s"))
     daemon = DaemonProcess(config, "--log-format", "json")
     try:
         wait_for(lambda: advancing_site.step == advancing_site.last_step, 30, "the blog to end")
@@ -131,8 +136,11 @@ def test_daemon_captures_everything_once_uses_304_stops_ended_and_stops_cleanly(
         wait_for(lambda: all(count_updates(config, s) == 22 for s in FEEDS), 20, "the feeds")
         ended_at = time.monotonic()
         time.sleep(4)  # unchanged polls from here on
-        requests_after_end = [r for r in advancing_site.requests
-                              if r.time > time.time() - (time.monotonic() - ended_at)]
+        requests_after_end = [
+            r
+            for r in advancing_site.requests
+            if r.time > time.time() - (time.monotonic() - ended_at)
+        ]
         code, took = daemon.stop()
     finally:
         daemon.kill()
@@ -150,9 +158,11 @@ def test_daemon_captures_everything_once_uses_304_stops_ended_and_stops_cleanly(
     lines = [json.loads(line) for line in daemon.output().splitlines() if line.startswith("{")]
     crawls = [entry for entry in lines if entry["message"].startswith("crawl ")]
     assert crawls and {"source", "status", "new", "changed", "unchanged", "duration"} <= set(
-        crawls[0])
-    sources = {r["name"]: r for r in json.loads(
-        run_vigie(config, "sources", "--format", "json").stdout)}
+        crawls[0]
+    )
+    sources = {
+        r["name"]: r for r in json.loads(run_vigie(config, "sources", "--format", "json").stdout)
+    }
     assert sources["live-jsonld"]["ended"] and sources["live-jsonld"]["next_run_at"] is None
     assert sources["live-plain"]["next_run_at"] is not None
 
@@ -160,8 +170,7 @@ def test_daemon_captures_everything_once_uses_304_stops_ended_and_stops_cleanly(
 def test_kill_9_then_restart_loses_and_doubles_nothing(
     advancing_site: Newsroom, tmp_path: Path
 ) -> None:
-    config = write_config(tmp_path / "config.toml",
-                          newsroom_sources(advancing_site, interval="1s"))
+    config = write_config(tmp_path / "config.toml", newsroom_sources(advancing_site, interval="1s"))
     first = DaemonProcess(config)
     try:
         wait_for(lambda: advancing_site.step >= 5, 20, "a few steps")
@@ -191,8 +200,11 @@ def test_restart_continues_the_schedule_instead_of_polling_everything(
         config = write_config(tmp_path / "config.toml", newsroom_sources(site, interval="1h"))
         first = DaemonProcess(config)
         try:
-            wait_for(lambda: all(count_updates(config, s) > 0 for s in LIVE + FEEDS), 20,
-                     "the first polls")
+            wait_for(
+                lambda: all(count_updates(config, s) > 0 for s in LIVE + FEEDS),
+                20,
+                "the first polls",
+            )
             assert first.stop()[0] == 0
         finally:
             first.kill()
@@ -235,8 +247,9 @@ def test_sighup_adds_sources_and_refuses_a_bad_config(tmp_path: Path) -> None:
 
 
 def _rows(config: Path) -> dict[str, Any]:
-    return {r["name"]: r for r in json.loads(
-        run_vigie(config, "sources", "--format", "json").stdout)}
+    return {
+        r["name"]: r for r in json.loads(run_vigie(config, "sources", "--format", "json").stdout)
+    }
 
 
 def test_retry_after_backs_the_source_off(tmp_path: Path) -> None:
@@ -244,8 +257,10 @@ def test_retry_after_backs_the_source_off(tmp_path: Path) -> None:
     site.set_route("/busy", 429, {"Retry-After": "120"}, b"slow down")
     site.start()
     try:
-        config = write_config(tmp_path / "config.toml", [
-            {"name": "busy", "url": site.url("/busy"), "kind": "feed", "interval": "1s"}])
+        config = write_config(
+            tmp_path / "config.toml",
+            [{"name": "busy", "url": site.url("/busy"), "kind": "feed", "interval": "1s"}],
+        )
         daemon = DaemonProcess(config)
         try:
             wait_for(lambda: site.count("/busy") >= 1, 20, "the first poll")

@@ -61,6 +61,7 @@ def upgrade() -> None:
     sa.Column('changed', sa.Integer(), nullable=False),
     sa.Column('unchanged', sa.Integer(), nullable=False),
     sa.Column('duration_ms', sa.Integer(), nullable=False),
+    sa.Column('worker', sa.String(length=128), nullable=True),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
