@@ -35,7 +35,6 @@ class CrawlService:
 
     async def start(self) -> None:
         ensure_reactor()
-        logging.getLogger("scrapy").setLevel(logging.WARNING)
         self._runner = AsyncCrawlerRunner(scrapy_settings(self.config))
         self._crawler = self._runner.create_crawler(SourceSpider)
         opened = asyncio.get_running_loop().create_future()

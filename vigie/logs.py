@@ -35,6 +35,11 @@ def setup_logging(level: str = "info", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("scrapy", "twisted", "apscheduler", "filelock", "asyncio"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # Scrapy logs every failed download with a traceback; vigie records those failures
+    # itself (one crawl line, last_error), so Scrapy speaks only at debug level.
+    quiet = logging.DEBUG if root.level <= logging.DEBUG else logging.CRITICAL
+    for noisy in ("scrapy", "twisted", "py.warnings"):
+        logging.getLogger(noisy).setLevel(quiet)
+    for chatty in ("apscheduler", "filelock", "asyncio"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     logging.getLogger("alembic").setLevel(logging.WARNING)
