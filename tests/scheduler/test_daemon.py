@@ -66,27 +66,25 @@ def db_path(config: Path) -> Path:
     return config.parent / "vigie.db"
 
 
-def count_updates(config: Path, source: str) -> int:
+def _per_source(config: Path, source: str, aggregate: str) -> int:
     """Read the store directly (as a concurrent reader would) while the daemon writes."""
     if not db_path(config).exists():
         return 0
     with sqlite3.connect(f"file:{db_path(config)}?mode=ro", uri=True, timeout=10) as conn:
         row = conn.execute(
-            "SELECT count(*) FROM updates JOIN sources ON sources.id = updates.source_id "
+            f"SELECT {aggregate} FROM updates JOIN sources ON sources.id = updates.source_id "
             "WHERE sources.name = ?",
             (source,),
         ).fetchone()
     return int(row[0])
 
 
+def count_updates(config: Path, source: str) -> int:
+    return _per_source(config, source, "count(*)")
+
+
 def revisions_total(config: Path, source: str) -> int:
-    with sqlite3.connect(f"file:{db_path(config)}?mode=ro", uri=True, timeout=10) as conn:
-        row = conn.execute(
-            "SELECT coalesce(sum(revisions), 0) FROM updates JOIN sources "
-            "ON sources.id = updates.source_id WHERE sources.name = ?",
-            (source,),
-        ).fetchone()
-    return int(row[0])
+    return _per_source(config, source, "coalesce(sum(revisions), 0)")
 
 
 def settled(config: Path, sources: tuple[str, ...], total: int) -> Callable[[], bool]:
