@@ -45,7 +45,8 @@ def extract_document(
         language=spec.language,
     )
     page.warnings[:0] = warnings
-    if not page.posts and not page.is_liveblog:
+    # An empty LiveBlogPosting is a blog that has not started: fine, unless it had posts.
+    if not page.posts and (had_posts or not page.is_liveblog):
         if spec.selectors:
             raise NoPostsError(
                 f"page: no posts found: selector post = {spec.selectors.post!r} matched nothing"

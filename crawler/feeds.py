@@ -121,11 +121,13 @@ def entry_post(entry: Any, base: str, tz: str) -> RawPost:
     if url and not url.startswith(("http://", "https://")):
         url = None  # feedparser offers an Atom id such as urn:… as the link
     guid = (entry.get("id") or "").strip()
+    updated = _entry_time(entry, "updated", tz)
     return RawPost(
         headline=clean_inline(entry.get("title") or ""),
         body=_entry_body(entry),
-        published_at=_entry_time(entry, "published", tz),
-        updated_at=_entry_time(entry, "updated", tz),
+        # Entries with only one date (RSS 1.0's dc:date, Atom's <updated>) were published then.
+        published_at=_entry_time(entry, "published", tz) or updated,
+        updated_at=updated,
         url=url,
         key=f"guid:{guid}" if guid else url,
     )

@@ -95,6 +95,22 @@ def runs_by_source(store: Store) -> dict[str, list[tuple[datetime, datetime, str
     return out
 
 
+def taken_over(pg_url: str, since: float) -> bool:
+    """Every source not ended has a crawl record made after `since`."""
+    store = Store(pg_url)
+    try:
+        with store.session() as session:
+            ended = set(session.execute(select(Source.name).where(Source.ended)).scalars())
+        runs = runs_by_source(store)
+    finally:
+        store.close()
+    return all(
+        any(s.timestamp() > since for s, _, _ in rs)
+        for name, rs in runs.items()
+        if name not in ended
+    ) and bool(runs)
+
+
 def test_a_second_daemon_takes_over_a_dead_ones_sources(pg_url: str, tmp_path: Path) -> None:
     site = Newsroom(auto_advance=1.0)
     site.start()
@@ -110,7 +126,11 @@ def test_a_second_daemon_takes_over_a_dead_ones_sources(pg_url: str, tmp_path: P
             first.send_signal(signal.SIGKILL)
             first.wait(timeout=10)
             killed_at = time.time()
-            time.sleep(25)  # past the dead worker's leases
+            # The dead worker's leases run out (at worst a claim taken mid-poll: 15 s plus the
+            # crawl timeout per try); then the second worker polls every live source.
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and not taken_over(pg_url, killed_at + 1):
+                time.sleep(1)
             second.send_signal(signal.SIGTERM)
             assert second.wait(timeout=15) == 0
         finally:
