@@ -238,3 +238,96 @@ def parse_date_only(text: str | None, languages: tuple[str, ...] | None = None) 
         return None
     found, _ = _find_date(folded, None, require_year=True)
     return found if found and 1990 <= found.year <= 2100 else None
+
+
+# --- stamps of live-blog posts ---------------------------------------------------------------
+
+# "21:22", "20h08", "12.31 Uhr:", "19:02(IST) ", "12.50 BST", "8:08 pm -", "[14:05]" at the start
+# of a text. A dotted clock ("12.31") needs a clue after it (Uhr, a zone, a separator, the end),
+# or it could be a number ("12.50 million").
+_CLOCK_PREFIX_RE = re.compile(
+    r"^\s*[\[(]?\s*(?P<h>[01]?\d|2[0-3])\s*(?:(?P<sep>[:h])|\.(?=\d\d))\s*(?P<m>[0-5]\d)"
+    r"(?::[0-5]\d)?(?!\d)\s*(?P<ampm>(?i:[ap]\.?m\b\.?))?"
+    r"\s*(?P<clue>(?i:uhr\b|h\b)|\(?\s*\b(?:[A-Z]{2,5})\b\s*\)|\b(?:[A-Z]{2,5})\b)?"
+    r"\s*[\])]?\s*(?P<end>[:\-–—|•·,>]+\s*|$)?"
+)
+# "95'", "45+2'", "90+4’", "12 min" (a football or rugby match minute), alone or first.
+_MINUTE_RE = re.compile(r"^\s*(\d{1,3})(?:\s*\+\s*(\d{1,2}))?\s*(?:['’′]|(?i:min\b|mn\b))")
+_UPDATED_RE = re.compile(
+    r"updated|modifi|mis a jour|mise a jour|aktualisiert|actualiza|aggiornat", re.IGNORECASE
+)
+
+
+def clock_prefix(text: str) -> tuple[time, str] | None:
+    """The clock a text starts with and the text after it ("12.31 Uhr: Titel" → 12:31, "Titel").
+
+    None when the text does not start with a clock followed by a clue: a separator, a zone,
+    "Uhr", the end of the text, or (for "21:22" and "20h08" shapes) a space.
+    """
+    m = _CLOCK_PREFIX_RE.match(text)
+    if m is None:
+        return None
+    rest = text[m.end() :]
+    dotted = m["sep"] is None
+    if dotted and not (m["clue"] or m["ampm"] or (m["end"] or "").strip() or not rest.strip()):
+        return None  # "12.50 million": a number, not a clock
+    hour = int(m["h"])
+    if m["ampm"]:
+        if hour > 12:
+            return None
+        hour = hour % 12 + (12 if m["ampm"].lower().startswith("p") else 0)
+    return time(hour, int(m["m"])), rest
+
+
+def zone_offset(text: str) -> timezone | None:
+    """The fixed offset of a zone abbreviation printed in the text ("BST", "IST"), if any."""
+    m = _ZONE_RE.search(text)
+    return timezone(timedelta(minutes=_ZONE_OFFSETS[m[1]])) if m else None
+
+
+def match_minute(text: str) -> int | None:
+    """The minute of play a text starts with ("95'" → 95, "45+2'" → 47), or None."""
+    m = _MINUTE_RE.match(text)
+    if m is None:
+        return None
+    minute = int(m[1]) + int(m[2] or 0)
+    return minute if minute <= 200 else None
+
+
+def has_clock(text: str) -> bool:
+    """True when a short text holds a clock time anywhere ("Horaires : 17h00", "20:08 6 janv")."""
+    found, _ = _find_time(_fold(text))
+    return found is not None
+
+
+@lru_cache(maxsize=16384)
+def is_stamp(text: str) -> bool:
+    """True for the text of a post's time stamp: a clock first, a match minute, or a short
+    text with a clock in it (what a live blog prints beside each post)."""
+    text = text.strip()
+    if not text or not (text[0].isdigit() or text[0] in "[(" or len(text) <= 60):
+        return False
+    if clock_prefix(text) is not None or match_minute(text) is not None:
+        return True
+    return len(text) <= 60 and any(c.isdigit() for c in text) and has_clock(text)
+
+
+def says_updated(text: str) -> bool:
+    """True for a stamp that tells when the post was changed ("Updated at 12.36 BST")."""
+    return _UPDATED_RE.search(_fold(text)) is not None
+
+
+def from_epoch(value: str | None) -> datetime | None:
+    """An aware UTC datetime from epoch seconds or milliseconds between 2000 and 2100."""
+    if not value or not _EPOCH_RE.match(value.strip()):
+        return None
+    value = value.strip()
+    seconds = float(value) / (1000 if len(value) == 13 else 1)
+    return datetime.fromtimestamp(seconds, UTC) if 946684800 <= seconds < 4102444800 else None
+
+
+def stamp_parts(text: str, year: int | None = None) -> tuple[date | None, time | None]:
+    """The date (its year defaulting to `year`) and the clock a short stamp holds, if any."""
+    day, rest = _find_date(_fold(text), year)
+    clock, _ = _find_time(rest)
+    return day, clock

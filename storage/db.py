@@ -25,6 +25,7 @@ log = logging.getLogger("vigie.storage")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY = "vigie_read_only"  # execution option of read-only sessions
 
 
 class StoreError(Exception):
@@ -51,8 +52,12 @@ def _sqlite_no_autobegin(dbapi_conn: object, _record: object) -> None:
 
 def _sqlite_begin(conn: object) -> None:
     # Take the write lock at the start of every transaction: two writers never deadlock on a
-    # read-to-write lock upgrade, they queue on the busy timeout instead.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
+    # read-to-write lock upgrade, they queue on the busy timeout instead. Read-only sessions
+    # (Store.read_session) take no lock: WAL gives them a snapshot while writers go on.
+    if conn.get_execution_options().get(READ_ONLY):  # type: ignore[attr-defined]
+        conn.exec_driver_sql("BEGIN DEFERRED")  # type: ignore[attr-defined]
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
 
 
 def make_engine(url: str) -> Engine:
@@ -125,6 +130,7 @@ class Store:
         except SQLAlchemyError as exc:
             raise StoreError(f"store: cannot open {safe_url(url)}: {exc}") from exc
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(self.engine.execution_options(**{READ_ONLY: True}))
 
     @property
     def dialect(self) -> str:
@@ -134,6 +140,18 @@ class Store:
     def session(self) -> Iterator[Session]:
         """A session in one transaction: committed at the end, rolled back on error."""
         with self.sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for queries only; its transaction is rolled back when it closes.
+
+        It never holds up the daemon's writes however long it reads (a big export, an API
+        server): on SQLite its transaction takes no write lock; on PostgreSQL it is READ ONLY.
+        """
+        with self.read_sessions() as session:
+            if self.dialect == "postgresql":
+                session.execute(text("SET TRANSACTION READ ONLY"))
             yield session
 
     def close(self) -> None:

@@ -1,7 +1,9 @@
-"""Reading the store: updates with filters, one update with its history, sources overview,
-and the small lookups a crawl needs (validators, known posts).
+"""Reading the store: updates with filters, full-text search and collapsed stories, in
+pages with cursors or streamed; one update with its history; sources overview; and the
+small lookups a crawl needs (validators, known posts).
 
 Rows come back as plain dicts with the contract's field names, times as aware datetimes.
+The full-text part (query parsing, match and rank clauses) lives in storage/search.py.
 """
 
 from __future__ import annotations
@@ -69,22 +71,6 @@ def update_row(u: Update, source: str) -> dict[str, Any]:
     }
 
 
-_FIELDS = (
-    "id",
-    "source",
-    "url",
-    "headline",
-    "body",
-    "published_at",
-    "updated_at",
-    "first_seen_at",
-    "last_seen_at",
-    "revisions",
-    "highlighted",
-    "story",
-)
-
-
 def _when() -> Any:
     """The sort time of an update: published, else first seen (indexed: ix_updates_when)."""
     return func.coalesce(Update.published_at, Update.first_seen_at)
@@ -149,7 +135,11 @@ def _where(stmt: Select[Any], f: UpdateFilter) -> Select[Any]:
 
 @dataclass(slots=True)
 class _Selection:
-    """A built selection: the statement, its sort key and id, what rows get afterwards."""
+    """A built selection of narrow rows (id, story, source, when[, rank]) with its sort key.
+
+    Rows are sorted and paged narrow, then the page's full rows are read by id: sorting
+    thousands of matches never drags their bodies through the sorter.
+    """
 
     stmt: Select[Any]
     key: Any
@@ -164,18 +154,9 @@ def _select(session: Session, f: UpdateFilter) -> _Selection | None:
     order = _order_of(f)
     when = _when()
     stmt = select(
-        Update.id,
-        Source.name.label("source"),
-        Update.url,
-        Update.headline,
-        Update.body,
-        Update.published_at,
-        Update.updated_at,
-        Update.first_seen_at,
-        Update.last_seen_at,
-        Update.revisions,
-        Update.highlighted,
+        Update.id.label("id"),
         Update.story_id.label("story"),
+        Source.name.label("source"),
         when.label("when"),
     ).join(Source, Source.id == Update.source_id)
     stmt = _where(stmt, f)
@@ -187,19 +168,24 @@ def _select(session: Session, f: UpdateFilter) -> _Selection | None:
         stmt, rank = search.apply_search(stmt, session.get_bind().dialect.name, query)
         stmt = stmt.add_columns(rank.label("rank"))
     if not f.collapse:
-        return _Selection(stmt, rank if order == "rank" else when, Update.id, order, None, rank is not None)
-    # One row per story: the best-ranked member when ranking, else the earliest.
-    best = (rank.desc(), Update.id.desc()) if rank is not None and order == "rank" else (
-        when.asc(),
-        Update.id.asc(),
+        key = rank if order == "rank" else when
+        return _Selection(stmt, key, Update.id, order, searched=rank is not None)
+    # One row per story: the best-ranked member when ranking, else the earliest. The
+    # matches are a subquery first: FTS5's bm25() cannot be called inside a window.
+    matches = stmt.subquery("matches")
+    by_rank = order == "rank"
+    best = (
+        (matches.c.rank.desc(), matches.c.id.desc())
+        if by_rank
+        else (matches.c.when.asc(), matches.c.id.asc())
     )
     pick = func.row_number().over(
-        partition_by=func.coalesce(Update.story_id, -Update.id), order_by=best
+        partition_by=func.coalesce(matches.c.story, -matches.c.id), order_by=best
     )
-    inner = stmt.add_columns(pick.label("pick")).subquery("selection")
-    outer = select(*[c for c in inner.c if c.key != "pick"]).where(inner.c.pick == 1)
-    key = inner.c.rank if order == "rank" else inner.c.when
-    return _Selection(outer, key, inner.c.id, order, stmt.subquery("members"), rank is not None)
+    picked = select(matches, pick.label("pick")).subquery("picked")
+    outer = select(*[c for c in picked.c if c.key != "pick"]).where(picked.c.pick == 1)
+    key = picked.c.rank if by_rank else picked.c.when
+    return _Selection(outer, key, picked.c.id, order, matches, rank is not None)
 
 
 def _paged(sel: _Selection, f: UpdateFilter) -> Select[Any]:
@@ -212,10 +198,35 @@ def _paged(sel: _Selection, f: UpdateFilter) -> Select[Any]:
     return stmt.order_by(sel.key.desc(), sel.id.desc())
 
 
+def _full_rows(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The full rows of these updates, by id (columns, not ORM objects: nothing piles up
+    in the session while a long stream goes by)."""
+    stmt = (
+        select(
+            Update.id,
+            Source.name.label("source"),
+            Update.url,
+            Update.headline,
+            Update.body,
+            Update.published_at,
+            Update.updated_at,
+            Update.first_seen_at,
+            Update.last_seen_at,
+            Update.revisions,
+            Update.highlighted,
+            Update.story_id.label("story"),
+        )
+        .join(Source, Source.id == Update.source_id)
+        .where(Update.id.in_(ids))
+    )
+    return {m["id"]: dict(m) for m in session.execute(stmt).mappings()}
+
+
 def _rows(session: Session, sel: _Selection, found: Sequence[Any]) -> list[dict[str, Any]]:
+    full = _full_rows(session, [m["id"] for m in found]) if found else {}
     rows = []
     for m in found:
-        row = {k: m[k] for k in _FIELDS}
+        row = full[m["id"]]
         if sel.searched:
             row["rank"] = float(m["rank"])
         rows.append(row)
@@ -223,8 +234,8 @@ def _rows(session: Session, sel: _Selection, found: Sequence[Any]) -> list[dict[
         stories = sorted({r["story"] for r in rows if r["story"] is not None})
         others: dict[int, dict[int, str]] = {}
         members = sel.members
-        for chunk_start in range(0, len(stories), 500):
-            chunk = stories[chunk_start : chunk_start + 500]
+        for start in range(0, len(stories), 500):
+            chunk = stories[start : start + 500]
             for story, uid, source in session.execute(
                 select(members.c.story, members.c.id, members.c.source).where(
                     members.c.story.in_(chunk)
@@ -257,12 +268,12 @@ def find_updates(session: Session, f: UpdateFilter) -> Page:
     found = session.execute(stmt).mappings().all()
     more = limit is not None and len(found) > limit
     found = found[:limit] if limit is not None else found
-    rows = _rows(session, sel, found)
     cursor = None
     if more and found:
         last = found[-1]
-        cursor = encode_cursor(sel.order, last["rank" if sel.order == "rank" else "when"], last["id"])
-    return Page(rows, cursor)
+        key = last["rank"] if sel.order == "rank" else last["when"]
+        cursor = encode_cursor(sel.order, key, last["id"])
+    return Page(_rows(session, sel, found), cursor)
 
 
 def list_updates(session: Session, f: UpdateFilter) -> list[dict[str, Any]]:
@@ -275,8 +286,9 @@ def iter_updates(
 ) -> Iterator[dict[str, Any]]:
     """Every update of the selection (the filter's limit applies when set), streamed.
 
-    Rows are fetched `batch` at a time (a server-side cursor on PostgreSQL), so memory
-    stays flat however many rows there are. The session must stay open while iterating.
+    The narrow rows come `batch` at a time (a server-side cursor on PostgreSQL) and each
+    batch's full rows are read by id, so memory stays flat however many rows there are.
+    The session must stay open while iterating.
     """
     sel = _select(session, f)
     if sel is None:

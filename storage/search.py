@@ -21,7 +21,18 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    Double,
+    Select,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from storage.models import Update
@@ -145,7 +156,8 @@ def apply_search(
         vector = literal_column("updates.search_vector")
         tsquery = _pg_tsquery(query)
         weights = literal_column(f"'{PG_RANK_WEIGHTS}'::float4[]")
-        rank = func.ts_rank_cd(weights, vector, tsquery, PG_RANK_NORMALIZATION)
+        # float4 widened to float8 exactly, so a cursor's rank compares equal to its row's.
+        rank = cast(func.ts_rank_cd(weights, vector, tsquery, PG_RANK_NORMALIZATION), Double)
         return stmt.where(vector.op("@@")(tsquery)), rank
     fts = table(FTS_TABLE, column("rowid"))
     fts_name = literal_column(FTS_TABLE)
@@ -166,11 +178,14 @@ def rebuild_index(session: Session) -> int:
     """Rebuild the full-text index from the updates table; returns the updates indexed.
 
     SQLite: the FTS5 table is emptied and filled again with the triggers' fold, then
-    optimized. PostgreSQL: the generated column is always current; its GIN index is
-    rebuilt and the table analyzed.
+    optimized. PostgreSQL: every generated `search_vector` is computed again (after an
+    unaccent upgrade, say), the GIN index rebuilt and the table analyzed. This rewrites
+    every row in one transaction: a maintenance task, not for a busy hour.
     """
     count = session.scalar(select(func.count()).select_from(Update)) or 0
     if session.get_bind().dialect.name == "postgresql":
+        # Setting headline makes PostgreSQL compute the generated search_vector again.
+        session.execute(text("UPDATE updates SET headline = headline"))
         session.execute(text("REINDEX INDEX ix_updates_search"))
         session.execute(text("ANALYZE updates"))
         return count

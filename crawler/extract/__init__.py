@@ -1,4 +1,4 @@
-"""Page extraction: HTML → `RawPost`s, by configured selectors, JSON-LD or microdata.
+"""Page extraction: HTML → `RawPost`s, by selectors, structured data or the generic detector.
 
 `page.extract_page` is the entry point; the modules beside it each own one way of finding
 posts. This package holds only what they share: the error type and the (post, element) pair

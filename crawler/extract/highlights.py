@@ -1,20 +1,22 @@
 """The page's key-moments block(s): "Les éléments marquants", "Key events", "Das Wichtigste".
 
-Owns recognising such a block (by its class or id, or by its first heading) and telling which
-posts it shows: a post is highlighted when its element lies inside the block, when the block
-links to its `#fragment`, or when the block shows its headline.
+Owns recognising such a block (by its class or id, or by its first heading, or as a list
+that repeats the headlines of several posts: "Offenbar mehrere Kinder getötet (11.39 Uhr)")
+and telling which posts it shows: a post is highlighted when its element lies inside the
+block, when the block links to its `#fragment`, or when the block shows its headline.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
+from crawler.dates import clock_prefix
 from crawler.models import RawPost
 from crawler.text import clean_inline, normalized
 from crawler.urls import fragment
@@ -172,6 +174,40 @@ def find_highlights(
             if text and text != title:
                 found.headlines.add(text)
     found.fragments.discard("")
+    return found
+
+
+_PRINTED_TIME_RE = re.compile(
+    r"[\s\-–—]*\(?\s*\d{1,2}[.:h]\d{2}\s*(?:uhr|h|[ap]\.?m\.?)?\s*\)?\s*$", re.I
+)
+
+
+def _item_headline(text: str) -> str:
+    """A summary item without the time printed after or before it."""
+    text = _PRINTED_TIME_RE.sub("", clean_inline(text))
+    prefix = clock_prefix(text)
+    return normalized(prefix[1] if prefix is not None else text)
+
+
+def summary_lists(
+    root: etree._Element, posts: Sequence[tuple[RawPost, etree._Element | None]]
+) -> Highlights:
+    """Lists outside the posts whose items repeat the headlines of two posts or more (at least
+    half of the items): a summary of the key moments without a name."""
+    headlines = {normalized(p.headline) for p, _ in posts if p.headline}
+    inside = {d for _, el in posts if el is not None for d in el.iter()}
+    found = Highlights()
+    if len(headlines) < 2:
+        return found
+    for block in root.iter("ul", "ol"):
+        if block in inside:
+            continue
+        items = [_item_headline(" ".join(li.itertext())) for li in block.iter("li")]
+        shown = [t for t in items if t in headlines]
+        if len(shown) >= 2 and len(shown) * 2 >= len(items):
+            found.blocks.append(block)
+            found.elements |= set(block.iter())
+            found.headlines |= set(shown)
     return found
 
 

@@ -2,7 +2,10 @@
 
 Owns reading `<script type="application/ld+json">` blocks (a broken block is skipped, the
 others kept), walking `@graph` and nested objects, and turning every `liveBlogUpdate` into a
-`RawPost`. Bodies that are missing or truncated here are completed from the HTML by page.py.
+`RawPost`. Bodies that are missing or truncated here, and fields every update shares, are
+completed from the HTML by merge.py. A coverageEndTime equal to the coverageStartTime (a page
+that stamps both with its publication time) ends nothing. The page's own dateModified and
+datePublished (of any article or page object) tell the day clock-only times belong to.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ class LiveBlog:
 
     posts: list[RawPost] = field(default_factory=list)
     found: bool = False  # a LiveBlogPosting was declared (maybe without updates yet)
+    headline: str = ""  # the blog's own title (some pages give it to every update)
+    page_dates: list[datetime] = field(default_factory=list)  # dateModified/datePublished
     coverage_start: datetime | None = None
     coverage_end: datetime | None = None
     ended: bool = False
@@ -164,6 +169,36 @@ def _drop_shared_keys(posts: list[RawPost], warnings: list[str]) -> None:
         warnings.append(f"jsonld: {len(shared)} update key(s) shared by different posts, ignored")
 
 
+_PAGE_TYPES = frozenset({"LiveBlogPosting", "NewsArticle", "Article", "ReportageNewsArticle",
+                         "WebPage"})  # fmt: skip
+
+
+def _page_objects(block: Any) -> Iterator[dict[str, Any]]:
+    """The page-level objects of a block: itself, list items, `@graph` members, mainEntity."""
+    stack = [block]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            yield item
+            for name in ("@graph", "mainEntity"):
+                if isinstance(item.get(name), dict | list):
+                    stack.append(item[name])
+
+
+def _page_dates(block: Any, tz: str) -> list[datetime]:
+    """dateModified then datePublished of the page-level objects of a block."""
+    found = []
+    for obj in _page_objects(block):
+        if _types(obj) & _PAGE_TYPES:
+            for name in ("dateModified", "datePublished"):
+                when = parse_datetime(_text(obj.get(name)) or None, tz)
+                if when is not None:
+                    found.append(when)
+    return found
+
+
 def extract_jsonld(
     root: etree._Element,
     page_url: str,
@@ -175,8 +210,10 @@ def extract_jsonld(
     result = LiveBlog()
     page = live_blog_url(page_url)
     for block in jsonld_blocks(root, result.warnings):
+        result.page_dates += _page_dates(block, timezone)
         for obj in find_typed(block, "LiveBlogPosting"):
             result.found = True
+            result.headline = result.headline or clean_inline(_text(obj.get("headline")))
             start = parse_datetime(_text(obj.get("coverageStartTime")) or None, timezone)
             end = parse_datetime(_text(obj.get("coverageEndTime")) or None, timezone)
             result.coverage_start = result.coverage_start or start
@@ -189,6 +226,9 @@ def extract_jsonld(
     for p in result.posts:
         if p.key == page:  # the page itself is no post identity
             p.key = None
+    if result.coverage_end is not None and result.coverage_end == result.coverage_start:
+        result.warnings.append("jsonld: coverageEndTime equals coverageStartTime, ignored")
+        result.coverage_end = None
     moment = now or datetime.now(UTC)
     result.ended = result.coverage_end is not None and result.coverage_end <= moment
     return result

@@ -1,34 +1,37 @@
-"""One HTML page → `PageExtraction`: picks the extractor, completes bodies, marks key moments.
+"""One HTML page → `PageExtraction`: picks the extraction path, marks key moments.
 
-Owns the order of the extractors (configured selectors, then JSON-LD, then microdata, then the
-generic detector), decoding bytes, completing JSON-LD posts from their HTML element, pairing
-key-moments copies with their stream posts, pagination (rel="next") and end of coverage.
+Owns the order of the paths (configured selectors; else structured data, JSON-LD and
+microdata, merged with the page's HTML posts by merge.py; else the generic detector of
+detect.py), decoding bytes, the day clock-only times belong to, the page's own titles (a
+headline equal to one names the blog, not a post), pairing key-moments copies with their
+stream posts, pagination (rel="next") and end of coverage.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from lxml import etree
 
-from crawler.dates import parse_date_only, zone
+from crawler.dates import parse_date_only, parse_datetime, zone
 from crawler.extract import Found
-from crawler.extract.highlights import Highlights, find_highlights, mark
+from crawler.extract.detect import HtmlPosts, detect_posts
+from crawler.extract.fields import clean_headlines
+from crawler.extract.highlights import Highlights, find_highlights, mark, summary_lists
 from crawler.extract.jsonld import extract_jsonld
-from crawler.extract.microdata import MicrodataBlog, extract_microdata
+from crawler.extract.merge import merge_structured
+from crawler.extract.microdata import extract_microdata
 from crawler.extract.selectors import extract_selectors
-from crawler.models import PageExtraction, RawPost, Selectors
-from crawler.text import html_to_text, normalized
+from crawler.models import PageExtraction, Selectors
+from crawler.text import clean_inline, normalized
 from crawler.urls import canonical_url, fragment, live_blog_url
 
 _META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)""", re.IGNORECASE)
 # What browsers (WHATWG) actually use for these labels.
 _ENCODING_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252",
                      "ascii": "cp1252", "us-ascii": "cp1252"}  # fmt: skip
-_BODY_CLASS_RE = re.compile(r"content|body|text", re.IGNORECASE)
-_NOT_BODY_RE = re.compile(r"title|headline|meta|time|date|author|share", re.IGNORECASE)
-_SENTENCE_END = tuple(".!?…:;\"'»”)]")
 
 
 def decode_html(data: bytes, encoding: str | None, warnings: list[str]) -> str:
@@ -65,8 +68,15 @@ def parse_html(text: str) -> etree._Element:
     return root if root is not None else etree.fromstring(b"<html></html>", _PARSER)
 
 
-def page_date(root: etree._Element, url: str, tz: str, now: datetime) -> date:
-    """The day clock-only times belong to: from the heading, title, URL or page metadata."""
+def page_date(
+    root: etree._Element,
+    url: str,
+    tz: str,
+    now: datetime,
+    declared: Sequence[datetime] = (),
+) -> date:
+    """The day clock-only times belong to: from the heading, title, URL, page metadata or the
+    page's JSON-LD dates (`declared`), else today in the source's timezone."""
     for tag in ("h1", "title"):
         el = next(root.iter(tag), None)
         found = parse_date_only("".join(el.itertext())) if el is not None else None
@@ -75,12 +85,29 @@ def page_date(root: etree._Element, url: str, tz: str, now: datetime) -> date:
     found = parse_date_only(url)
     if found:
         return found
-    for prop in ("article:modified_time", "article:published_time"):
-        value = root.xpath(f"string(//meta[@property='{prop}']/@content)")
-        found = parse_date_only(value[:10]) if value else None
-        if found:
-            return found
+    for prop in ("article:modified_time", "og:updated_time", "article:published_time"):
+        value = root.xpath(f"string(//meta[@property='{prop}' or @name='{prop}']/@content)")
+        when = parse_datetime(value.strip(), tz) if value else None
+        if when is not None:
+            return when.astimezone(zone(tz)).date()
+    if declared:
+        return declared[0].astimezone(zone(tz)).date()
     return now.astimezone(zone(tz)).date()
+
+
+_TITLE_XPATHS = ("string(//meta[@property='og:title']/@content)", "string(//h1)", "string(//title)")
+
+
+def _titles(root: etree._Element, blog_headline: str) -> list[str]:
+    """The page's own titles: a headline equal to one of them names the blog, not a post."""
+    found = [blog_headline]
+    for xpath in (
+        "string(//meta[@property='og:title']/@content)",
+        "string(//h1)",
+        "string(//title)",
+    ):
+        found.append(clean_inline(root.xpath(xpath)))
+    return [t for t in found if t]
 
 
 def _next_url(root: etree._Element, base: str) -> str | None:
@@ -88,74 +115,6 @@ def _next_url(root: etree._Element, base: str) -> str | None:
         if "next" in el.get("rel", "").lower().split() and el.get("href", "").strip():
             return canonical_url(el.get("href", ""), base)
     return None
-
-
-def _ids(root: etree._Element) -> dict[str, etree._Element]:
-    return {el.get("id"): el for el in root.xpath("//*[@id]")}
-
-
-def _element_for(
-    key: str | None, ids: dict[str, etree._Element]
-) -> tuple[str, etree._Element] | None:
-    """The element a key's #fragment names: exactly, or as the one id ending in -fragment."""
-    frag = fragment(key)
-    if not frag:
-        return None
-    if frag in ids:
-        return frag, ids[frag]
-    if len(frag) >= 6:
-        ends = [i for i in ids if i.endswith(("-" + frag, "_" + frag))]
-        if len(ends) == 1:
-            return ends[0], ids[ends[0]]
-    return None
-
-
-def _html_body(element: etree._Element) -> str:
-    """The body of a post element: its content-like child, else the element minus headings."""
-    for el in element.iter():
-        if el is element or not isinstance(el.tag, str):
-            continue
-        name = el.get("class", "")
-        if el.get("itemprop") == "articleBody" or (
-            _BODY_CLASS_RE.search(name) and not _NOT_BODY_RE.search(name)
-        ):
-            return html_to_text(el)
-    skip = set(element.xpath(".//h1|.//h2|.//h3|.//h4|.//h5|.//h6|.//time"))
-    return html_to_text(element, skip=skip)
-
-
-def _maybe_truncated(body: str) -> bool:
-    """A body cut mid-sentence or ending in an ellipsis (some sites cap JSON-LD bodies)."""
-    end = body.rstrip()
-    return end.endswith(("…", "...")) or not end.endswith(_SENTENCE_END)
-
-
-def _truncated(short: str, full: str) -> bool:
-    """True when `short` is a cut-off start of `full`."""
-    a = "".join(short.rstrip(".… ").split())
-    b = "".join(full.split())
-    return len(b) > len(a) + 20 and b.startswith(a)
-
-
-def _complete_from_html(posts: list[RawPost], root: etree._Element, page: str) -> list[Found]:
-    """Pair JSON-LD posts with their HTML element; fill missing or truncated bodies."""
-    ids = _ids(root)
-    found = []
-    for post in posts:
-        match = _element_for(post.key, ids)
-        element = None
-        if match:
-            anchor, element = match
-            if anchor != fragment(post.key):  # a bare @id whose element is "block-<id>"
-                post.key = post.url = f"{page}#{anchor}"
-            if not post.body:
-                post.body = _html_body(element)
-            elif _maybe_truncated(post.body):
-                html_body = _html_body(element)
-                if _truncated(post.body, html_body):
-                    post.body = html_body
-        found.append(Found(post, element))
-    return found
 
 
 def _copy_twins(found: list[Found], highlights: Highlights) -> None:
@@ -186,15 +145,6 @@ def _same_post(copy: Found, other: Found) -> bool:
     )
 
 
-def _detected(root: etree._Element, page: str, timezone: str, day: date) -> list[Found]:
-    """The generic detector for pages without structured data or selectors.
-
-    Plug-in point: `crawler/extract/detect.py` will provide it; until then no posts.
-    """
-    del root, page, timezone, day
-    return []
-
-
 def extract_page(
     html: str | bytes,
     url: str,
@@ -217,15 +167,11 @@ def extract_page(
     root = parse_html(text)
     base = canonical_url(root.xpath("string(//base/@href)") or url, url)
     page = live_blog_url(url)
-    day = page_date(root, url, timezone, now)
 
     blog = extract_jsonld(root, page, timezone=timezone, now=now)
-    micro = (
-        extract_microdata(
-            root, page, timezone=timezone, now=now, default_date=day, with_posts=selectors is None
-        )
-        if not blog.posts
-        else MicrodataBlog()
+    day = page_date(root, url, timezone, now, blog.page_dates)
+    micro = extract_microdata(
+        root, page, timezone=timezone, now=now, default_date=day, with_posts=selectors is None
     )
     result.warnings.extend(blog.warnings)
     result.is_liveblog = blog.found or micro.is_liveblog
@@ -236,16 +182,24 @@ def extract_page(
             root, page, selectors, timezone=timezone, default_date=day, now=now, languages=languages
         )
         result.path = "selectors"
-    elif blog.posts:
-        found, result.path = _complete_from_html(blog.posts, root, page), "jsonld"
-    elif micro.found:
-        found, result.path = micro.found, "microdata"
     else:
-        found = _detected(root, page, timezone, day)
-        result.path = "detected" if found else ("jsonld" if blog.found else "")
+        start = blog.coverage_start or micro.coverage_start
+        posts = HtmlPosts(root, page, timezone=timezone, day=day, now=now, start=start)
+        titles = _titles(root, blog.headline)
+        if blog.posts or micro.found:
+            merged = merge_structured(blog.posts, micro.found, posts, root, page, titles=titles)
+            found, result.path = merged.found, merged.path
+        elif detected := detect_posts(posts):
+            found = [Found(r.post, r.element) for r in detected]
+            clean_headlines([f.post for f in found], titles)
+            result.path = "detected"
+        else:
+            found, result.path = [], ("jsonld" if blog.found else "")
 
     highlights = find_highlights(root, page, [f.element for f in found if f.element is not None])
-    mark([(f.post, f.element) for f in found], highlights)
+    pairs = [(f.post, f.element) for f in found]
+    mark(pairs, highlights)
+    mark(pairs, summary_lists(root, pairs))
     _copy_twins(found, highlights)
     result.posts = [f.post for f in found]
     result.next_url = _next_url(root, base)

@@ -1,7 +1,9 @@
 """A quick speed check of the extraction layer, not a test: `python3 -m tests.crawler.perf_check`.
 
 Renders the newsroom's shapes with 500 posts (the seed's posts repeated, each with its chrome)
-and prints the best and median extraction time of each, after one warm-up run.
+and prints the best and median extraction time of each, after one warm-up run; the plain page
+is read once by its selectors and once by the generic detector. Then the real saved pages of
+../shared/realpages (zero configuration), when that folder is present.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from crawler.extract.page import extract_page
 from crawler.feeds import parse_feed
@@ -25,6 +28,7 @@ from tests.newsroom.render import (
 from tests.newsroom.timeline import State, seed_state
 
 BASE = "http://127.0.0.1:8765"
+REALPAGES = Path(__file__).resolve().parents[3] / "shared" / "realpages"
 NOW = datetime(2026, 1, 7, 12, 0, tzinfo=UTC)
 PLAIN = Selectors(
     post="div.entry", headline=".entry-title", published=".entry-when", body=".entry-text"
@@ -63,6 +67,7 @@ def main() -> None:
         "jsonld": (render_jsonld(state, BASE), None),
         "microdata": (render_microdata(state, BASE), None),
         "plain (selectors)": (render_plain(state, BASE), PLAIN),
+        "plain (detected)": (render_plain(state, BASE), None),
     }
     for name, (html, selectors) in pages.items():
 
@@ -75,6 +80,14 @@ def main() -> None:
     for name, render in (("rss", render_rss), ("atom", render_atom)):
         body = render(state, BASE).encode()
         report(name, len(body), measure(lambda body=body: len(parse_feed(body, BASE).posts), 3))
+    if REALPAGES.is_dir():
+        for path in sorted(REALPAGES.glob("*.html")):
+            data = path.read_bytes()
+
+            def real(data: bytes = data) -> int:
+                return len(extract_page(data, "https://example.org/live", now=NOW).posts)
+
+            report(path.name.split("-")[0], len(data), measure(real, 10))
 
 
 if __name__ == "__main__":

@@ -16,10 +16,12 @@ equal (tests/search checks it). FTS5's own 'rebuild' would index unfolded text: 
 `vigie reindex`. A later migration that recreates `updates` on SQLite (batch mode) drops
 these triggers and must create them again.
 
-PostgreSQL: the unaccent extension, an IMMUTABLE wrapper `vigie_search_text(text)` (the
-dictionary named with its schema, so it does not depend on search_path), a stored
-generated column `updates.search_vector` (headline weight A, body weight B) and a GIN
-index on it. The ORM does not map the column; PostgreSQL computes it on every write.
+PostgreSQL: the unaccent extension; IMMUTABLE functions `vigie_search_text(text)` (the
+unaccent wrapper, its dictionary named with its schema so that it does not depend on
+search_path) and `vigie_search_vector(headline, body)` (headline weight A, body weight
+B, a gap between them so that no phrase spans both); a stored generated column
+`updates.search_vector` of it and a GIN index on the column. The ORM does not map the
+column; PostgreSQL computes it on every insert and every change of headline or body.
 
 Both: `ix_updates_when` on (coalesce(published_at, first_seen_at), id), the sort key of
 `vigie updates`, so a page of the newest updates (and every cursor page after it) reads
@@ -92,31 +94,42 @@ def _sqlite_upgrade() -> None:
 
 
 def _postgresql_upgrade() -> None:
+    bind = op.get_bind()
     op.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
-    schema = (
-        op.get_bind()
-        .exec_driver_sql(
-            "SELECT n.nspname FROM pg_extension e "
-            "JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'unaccent'"
-        )
-        .scalar_one()
-    )
-    quoted = '"' + schema.replace('"', '""') + '"'
-    dictionary = f"{quoted}.unaccent".replace("'", "''")
+    ext_schema = bind.exec_driver_sql(
+        "SELECT n.nspname FROM pg_extension e "
+        "JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'unaccent'"
+    ).scalar_one()
+    schema = bind.exec_driver_sql("SELECT current_schema()").scalar_one()
+    ext, own = _quote(ext_schema), _quote(schema)
+    dictionary = f"{ext}.unaccent".replace("'", "''")
     op.execute(
-        "CREATE OR REPLACE FUNCTION vigie_search_text(text) RETURNS text "
+        f"CREATE FUNCTION {own}.vigie_search_text(text) RETURNS text "
         "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$ "
-        f"SELECT pg_catalog.lower({quoted}.unaccent('{dictionary}'::regdictionary, "
+        f"SELECT pg_catalog.lower({ext}.unaccent('{dictionary}'::regdictionary, "
         f"pg_catalog.regexp_replace($1, '{PG_SEPARATORS}', ' ', 'g'))) $fn$"
     )
+    # A placeholder word between headline and body, deleted again, leaves a gap in the
+    # positions: a phrase never spans the two (as in FTS5, which matches per column).
     op.execute(
-        "ALTER TABLE updates ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
-        "setweight(to_tsvector('simple'::regconfig, "
-        "vigie_search_text(coalesce(headline, ''))), 'A') || "
-        "setweight(to_tsvector('simple'::regconfig, "
-        "vigie_search_text(coalesce(body, ''))), 'B')) STORED"
+        f"CREATE FUNCTION {own}.vigie_search_vector(headline text, body text) "
+        "RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$ "
+        "SELECT pg_catalog.ts_delete("
+        "pg_catalog.setweight(pg_catalog.to_tsvector('pg_catalog.simple'::regconfig, "
+        f"{own}.vigie_search_text(coalesce($1, ''))), 'A') || "
+        "pg_catalog.to_tsvector('pg_catalog.simple'::regconfig, 'vigiegap') || "
+        "pg_catalog.setweight(pg_catalog.to_tsvector('pg_catalog.simple'::regconfig, "
+        f"{own}.vigie_search_text(coalesce($2, ''))), 'B'), 'vigiegap'::text) $fn$"
+    )
+    op.execute(
+        "ALTER TABLE updates ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+        f"({own}.vigie_search_vector(headline, body)) STORED"
     )
     op.execute("CREATE INDEX ix_updates_search ON updates USING gin (search_vector)")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def upgrade() -> None:
@@ -134,6 +147,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX ix_updates_search")
         op.execute("ALTER TABLE updates DROP COLUMN search_vector")
+        op.execute("DROP FUNCTION vigie_search_vector(text, text)")
         op.execute("DROP FUNCTION vigie_search_text(text)")
         # The unaccent extension stays: other schemas or tools may use it.
     else:

@@ -1,0 +1,337 @@
+"""The generic post detector: a page's list of posts, found without selectors or schema.org.
+
+A live blog repeats one kind of element per post, each with a time stamp. The detector starts
+from every stamp on the page (`<time>`, `amp-timeago`, `[datetime]`, texts such as "21:22",
+"12.31 Uhr:", "95'"), climbs from each to its ancestors, and counts, for every (parent, kind of
+child) pair, how many children carry a stamp. The kind of an element is its tag and first
+class (obfuscated CSS-module classes still repeat between siblings). Each pair is scored:
+
+    score = stamped children × share of such children stamped × min(1, median text / 100)
+            × (1 − link density)²
+
+and must have at least 3 stamped children, half of them stamped, a median text of 15
+characters and at most 50 % of its text in links (lists of headlines with times are
+navigation, not posts). The best pair wins; same-kind lists under same-kind parents (one per
+day) join it. When each stamped child is a heading or a short line and the text lies in the
+siblings after it (a flat ticker: `<h2>12.31 Uhr: …</h2><p>…</p>`), a post runs from one
+stamped child to the next.
+
+`HtmlPosts` gives the merge of structured data the same list lazily: around the elements
+the structured posts name by id when it can (no page-wide scan), and reads only the posts it
+is asked for.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from lxml import etree
+
+from crawler.dates import is_stamp
+from crawler.extract.days import date_headings, kickoff, resolve
+from crawler.extract.read import Reading, read_post
+from crawler.extract.stamps import (
+    HEADINGS,
+    epoch_attribute,
+    link_length,
+    machine_value,
+    stamp_texts,
+    text_length,
+)
+from crawler.text import is_chrome
+
+MIN_POSTS = 3
+MIN_SHARE = 0.5
+MIN_TEXT = 15
+MAX_LINK_DENSITY = 0.5
+_MAX_CLIMB = 12
+_SAMPLE = 60  # members whose text is measured to score a list
+_TIME_ELEMENTS = etree.XPath(
+    "//time | //amp-timeago | //body//*[@datetime]"
+    " | //body//abbr[starts-with(@title, '1') or starts-with(@title, '2')]"
+)
+_EPOCH_HOLDERS = etree.XPath(
+    "//body//*[@*[contains(local-name(), 'time') or contains(local-name(), 'date')]]"
+)
+
+Kind = tuple[str, str]
+
+
+@dataclass(slots=True)
+class PostList:
+    """A list of post elements (and for a flat ticker, the siblings that follow each)."""
+
+    parent: etree._Element
+    members: list[etree._Element]
+    followers: list[list[etree._Element]]
+    flat: bool = False
+    stamped: int = 0
+    score: float = 0.0
+    joined: bool = False  # same-kind lists of other parents were added
+
+
+def kind(el: etree._Element) -> Kind:
+    """An element's kind: its tag and first class."""
+    classes = (el.get("class") or "").split()
+    return str(el.tag), classes[0] if classes else ""
+
+
+def page_stamps(root: etree._Element) -> list[tuple[etree._Element, str]]:
+    """(element, text) of every stamp text of the page, in page order."""
+    return [(el, text) for el, text in stamp_texts(root) if is_stamp(text)]
+
+
+def _pairs(anchors: Sequence[etree._Element]) -> dict[tuple[etree._Element, Kind], set]:
+    pairs: dict[tuple[etree._Element, Kind], set] = {}
+    kinds: dict[etree._Element, Kind] = {}
+    for anchor in anchors:
+        child = anchor
+        for _ in range(_MAX_CLIMB):
+            parent = child.getparent()
+            if parent is None or not isinstance(child.tag, str):
+                break
+            child_kind = kinds.get(child)
+            if child_kind is None:
+                child_kind = kinds[child] = kind(child)
+            stamped = pairs.get((parent, child_kind))
+            if stamped is None:
+                stamped = pairs[(parent, child_kind)] = set()
+            elif child in stamped:
+                break  # this anchor's ancestors are counted already
+            stamped.add(child)
+            child = parent
+    return pairs
+
+
+def _text_and_links(elements: Sequence[etree._Element]) -> tuple[int, int]:
+    text = links = 0
+    for el in elements:
+        if is_chrome(el):
+            continue
+        text += text_length(el)
+        links += link_length(el)
+    return text, links
+
+
+def _followers(
+    parent: etree._Element, members: Sequence[etree._Element], stop_kind: Kind | None
+) -> list[list[etree._Element]]:
+    """For each member, the siblings after it up to the next member (or a same-kind heading)."""
+    chosen = set(members)
+    out: list[list[etree._Element]] = []
+    current: list[etree._Element] | None = None
+    for child in parent:
+        if not isinstance(child.tag, str):
+            continue
+        if child in chosen:
+            current = []
+            out.append(current)
+        elif current is not None:
+            if stop_kind is not None and kind(child) == stop_kind:
+                current = None
+            else:
+                current.append(child)
+    return out
+
+
+def _sample(items: Sequence[int]) -> list[int]:
+    step = max(1, len(items) // _SAMPLE)
+    return list(items[::step])
+
+
+def _candidate(parent: etree._Element, child_kind: Kind, stamped: set) -> PostList | None:
+    same = [c for c in parent if isinstance(c.tag, str) and kind(c) == child_kind]
+    share = len(stamped) / len(same)
+    if len(stamped) < MIN_POSTS or share < MIN_SHARE:
+        return None
+    timed = [c for c in same if c in stamped]
+    heading = child_kind[0] in HEADINGS
+    own = statistics.median(text_length(timed[i]) for i in _sample(range(len(timed))))
+    maybe_flat = heading or own < 40 or (not child_kind[1] and share < 1)
+    followers = _followers(parent, timed, child_kind if heading else None) if maybe_flat else []
+    picked = _sample(range(len(followers)))
+    with_text = sum(1 for i in picked if _text_and_links(followers[i])[0] >= 20)
+    flat = maybe_flat and with_text * 2 >= len(picked) > 0
+    if flat:
+        members = timed
+        sizes = [_text_and_links([members[i], *followers[i]]) for i in picked]
+    else:
+        members = [c for c in same if c in stamped or text_length(c) >= 20]
+        followers = [[] for _ in members]
+        sizes = [_text_and_links([members[i]]) for i in _sample(range(len(members)))]
+    text = sum(t for t, _ in sizes)
+    links = sum(n for _, n in sizes)
+    median = statistics.median(t - n for t, n in sizes)
+    density = links / text if text else 1.0
+    if median < MIN_TEXT or density > MAX_LINK_DENSITY:
+        return None
+    score = len(stamped) * share * min(1.0, median / 100) * (1 - density) ** 2
+    return PostList(parent, members, followers, flat, len(stamped), score)
+
+
+def find_post_list(
+    root: etree._Element, texts: Sequence[tuple[etree._Element, str]] | None = None
+) -> PostList | None:
+    """The page's best list of stamped posts, or None when nothing scores. `texts` are the
+    page's stamp texts when already scanned (`page_stamps`). Epoch attributes (a post that
+    prints "3 hours ago" beside `data-timestamp="…"`) are looked at when nothing else scores."""
+    texts = page_stamps(root) if texts is None else texts
+    timed = [el for el in _TIME_ELEMENTS(root) if el.tag != "abbr" or machine_value(el)]
+    found = _best([*timed, *(el for el, _ in texts)])
+    if found is None:
+        epochs = [el for el in _EPOCH_HOLDERS(root) if any(epoch_attribute(el))]
+        found = _best([*timed, *epochs, *(el for el, _ in texts)]) if epochs else None
+    return found
+
+
+def _best(anchors: Sequence[etree._Element]) -> PostList | None:
+    pairs = _pairs(anchors)
+    best: PostList | None = None
+    for (parent, child_kind), stamped in pairs.items():
+        if len(stamped) < MIN_POSTS:
+            continue
+        found = _candidate(parent, child_kind, stamped)
+        if found is not None and (best is None or found.score > best.score):
+            best = found
+    if best is None or best.flat:
+        return best
+    # The same kind of list under parents of the same kind (one list per day) joins it.
+    member_kind, parent_kind = kind(best.members[0]), kind(best.parent)
+    for (parent, child_kind), stamped in pairs.items():
+        if child_kind != member_kind or parent is best.parent or kind(parent) != parent_kind:
+            continue
+        same = [c for c in parent if isinstance(c.tag, str) and kind(c) == child_kind]
+        if len(stamped) * 2 >= len(same):
+            best.members += same
+            best.followers += [[] for _ in same]
+            best.joined = True
+    return best
+
+
+def list_around(elements: Sequence[etree._Element]) -> PostList | None:
+    """The list the given post elements belong to: their most common parent's children of
+    their most common kind (the HTML posts the structured data describes, and those it
+    leaves out)."""
+    counts = Counter((el.getparent(), kind(el)) for el in elements if el.getparent() is not None)
+    if not counts:
+        return None
+    (parent, child_kind), _ = counts.most_common(1)[0]
+    same = [c for c in parent if isinstance(c.tag, str) and kind(c) == child_kind]
+    return PostList(parent, same, [[] for _ in same], stamped=len(same))
+
+
+def _texts_by_member(
+    posts: PostList, texts: Sequence[tuple[etree._Element, str]]
+) -> dict[etree._Element, list[tuple[etree._Element, str]]]:
+    """The page's stamp texts, grouped by the post (member or follower) they lie in."""
+    owner = {m: m for m in posts.members}
+    for member, followers in zip(posts.members, posts.followers, strict=True):
+        owner.update((f, member) for f in followers)
+    grouped: dict[etree._Element, list[tuple[etree._Element, str]]] = {}
+    for el, text in texts:
+        for node in [el, *el.iterancestors()][: _MAX_CLIMB + 2]:
+            if node in owner:
+                grouped.setdefault(owner[node], []).append((el, text))
+                break
+    return grouped
+
+
+class HtmlPosts:
+    """The page's HTML posts for one extraction: found once, each read once, on demand."""
+
+    def __init__(
+        self,
+        root: etree._Element,
+        page: str,
+        *,
+        timezone: str,
+        day: date,
+        now: datetime,
+        start: datetime | None = None,
+    ) -> None:
+        self.root, self.page, self.timezone, self.day, self.now = root, page, timezone, day, now
+        self.start = start
+        self._found: PostList | None = None
+        self._searched = False
+        self._readings: dict[etree._Element, Reading | None] = {}
+        self._positions: dict[etree._Element, int] | None = None
+        self._texts: dict[etree._Element, list[tuple[etree._Element, str]]] | None = None
+
+    def detected(self) -> PostList | None:
+        """The list found by the detector (page-wide; computed once)."""
+        if not self._searched:
+            texts = page_stamps(self.root)
+            self._found, self._searched = find_post_list(self.root, texts), True
+            if self._found is not None:
+                self._texts = _texts_by_member(self._found, texts)
+        return self._found
+
+    def positions(self) -> dict[etree._Element, int]:
+        if self._positions is None:
+            self._positions = {el: i for i, el in enumerate(self.root.iter())}
+        return self._positions
+
+    def read(self, posts: PostList, members: Sequence[etree._Element]) -> list[Reading]:
+        """Readings of some members of a list (posts without headline or body are left out),
+        their times resolved together, in the order given."""
+        index = {m: i for i, m in enumerate(posts.members)}
+        fresh = [m for m in dict.fromkeys(members) if m not in self._readings and m in index]
+        batch = []
+        texts = self._texts if posts is self._found else None
+        for member in fresh:
+            reading = read_post(
+                member,
+                self.page,
+                self.timezone,
+                self.day.year,
+                followers=posts.followers[index[member]],
+                texts=texts.get(member, []) if texts is not None else None,
+            )
+            keep = bool(reading.post.headline or reading.post.body)
+            self._readings[member] = reading if keep else None
+            if keep:
+                batch.append(reading)
+        self._resolve(posts, batch)
+        return [r for m in members if (r := self._readings.get(m)) is not None]
+
+    def _resolve(self, posts: PostList, batch: list[Reading]) -> None:
+        if not batch:
+            return
+        positions: dict[etree._Element, int] = {}
+        headings: list[tuple[int, date]] = []
+        start = self.start
+        if any(r.stamp.at is None for r in batch):
+            region = posts.parent
+            for _ in range(3):
+                region = region.getparent() if region.getparent() is not None else region
+            found = date_headings(region, set(posts.members))
+            if found:
+                positions = self.positions()
+                headings = sorted((positions[el], day) for el, day in found)
+            if any(r.stamp.minute is not None for r in batch):
+                start = kickoff(self.root, self.day, self.timezone) or start
+        resolve(
+            batch,
+            day=self.day,
+            tz=self.timezone,
+            now=self.now,
+            positions=positions,
+            headings=headings,
+            start=start,
+        )
+
+
+def detect_posts(html: HtmlPosts) -> list[Reading]:
+    """The posts of the page's detected list, times resolved, in page order."""
+    found = html.detected()
+    if found is None:
+        return []
+    members = found.members
+    if found.joined:  # lists of several parents: put them in page order
+        positions = html.positions()
+        members = sorted(members, key=lambda m: positions.get(m, 0))
+    return html.read(found, members)

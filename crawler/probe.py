@@ -1,0 +1,166 @@
+"""`vigie probe URL`: fetch one page once and show what vigie would extract, and by which path.
+
+For setting up a source. The page is fetched by the crawl service (Scrapy, with the config's
+user agent, robots.txt, timeout and size limit), extracted exactly as a source of that kind
+would be (`crawler.documents.extract_document`, pagination not followed) and nothing is
+stored. When the URL is one of the configured sources, that source's kind, timezone, language
+and selectors are used unless the command line says otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from crawler.dates import zone
+from crawler.models import CrawlResult, RawPost, SourceSpec
+from crawler.urls import canonical_url, without_fragment
+from vigie.config import CrawlerConfig
+
+KINDS = ("auto", "liveblog", "feed")
+PATHS = {
+    "jsonld": "schema.org LiveBlogPosting in JSON-LD, completed from the page's HTML posts",
+    "microdata": "schema.org LiveBlogPosting in microdata, completed from the HTML posts",
+    "structured": "JSON-LD and microdata together, completed from the HTML posts",
+    "selectors": "the source's [sources.selectors]",
+    "detected": "the generic detector: repeated blocks (or headings) with a time, no schema.org",
+    "feed": "an RSS, Atom or RDF feed",
+}
+_FIRST_WORDS = 12
+
+
+@dataclass(slots=True)
+class Probe:
+    """One probe: the source as probed and what the crawl gave."""
+
+    spec: SourceSpec
+    result: CrawlResult
+
+    @property
+    def ok(self) -> bool:
+        return self.result.ok and bool(self.result.posts)
+
+    @property
+    def message(self) -> str:
+        """Why nothing was found (the crawl's error, or why an empty page is not a success)."""
+        if self.result.error:
+            return self.result.error
+        if not self.result.posts:
+            return "page: no posts found (the page declares a live blog without updates yet)"
+        return ""
+
+
+def probe_spec(
+    url: str,
+    sources: Sequence[SourceSpec] = (),
+    *,
+    kind: str | None = None,
+    timezone: str | None = None,
+) -> SourceSpec:
+    """The source to probe: the configured one with this URL, else a new one; one page only.
+
+    Raises ValueError for a URL that is not http(s), an unknown kind or timezone."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r} (use {', '.join(KINDS)})")
+    if timezone is not None:
+        zone(timezone)  # ValueError when unknown
+    wanted = without_fragment(canonical_url(url))
+    known = next((s for s in sources if without_fragment(canonical_url(s.url)) == wanted), None)
+    spec = known or SourceSpec(name="probe", url=url)
+    return replace(
+        spec,
+        url=url,
+        kind=kind or spec.kind,
+        timezone=timezone or spec.timezone,
+        max_pages=1,
+    )
+
+
+async def fetch(spec: SourceSpec, config: CrawlerConfig) -> CrawlResult:
+    """Crawl the source once with a crawl service of its own (must run on the reactor)."""
+    from crawler.runner import CrawlService
+
+    service = CrawlService(config)
+    await service.start()
+    try:
+        return await service.crawl(spec, full=True, had_posts=False)
+    finally:
+        await service.stop()
+
+
+def probe(spec: SourceSpec, config: CrawlerConfig) -> Probe:
+    """Fetch and extract the source's page once, on the shared reactor."""
+    from crawler.reactor import run
+
+    return Probe(spec, run(lambda: fetch(spec, config)))
+
+
+def _local(when: datetime | None, tz: str, timespec: str = "minutes") -> str:
+    return when.astimezone(zone(tz)).isoformat(timespec=timespec) if when else ""
+
+
+def first_words(post: RawPost, count: int = _FIRST_WORDS) -> str:
+    words = post.body.split()
+    return " ".join(words[:count]) + (" …" if len(words) > count else "")
+
+
+def as_dict(report: Probe) -> dict[str, object]:
+    """The probe as JSON-friendly data."""
+    r, tz = report.result, report.spec.timezone
+    return {
+        "url": report.spec.url,
+        "kind": report.spec.kind,
+        "timezone": tz,
+        "status": r.status,
+        "http_status": r.http_status,
+        "path": r.path or None,
+        "path_means": PATHS.get(r.path),
+        "error": None if report.ok else report.message,
+        "ended": r.ended,
+        "count": len(r.posts),
+        "posts": [
+            {
+                "published_at": _local(p.published_at, tz, "seconds") or None,
+                "updated_at": _local(p.updated_at, tz, "seconds") or None,
+                "headline": p.headline,
+                "first_words": first_words(p),
+                "body": p.body,
+                "url": p.url,
+                "key": p.key,
+                "highlighted": p.highlighted,
+            }
+            for p in r.posts
+        ],
+    }
+
+
+def render(report: Probe, fmt: str = "table") -> str:
+    """The probe for people ("table") or programs ("json")."""
+    if fmt == "json":
+        return json.dumps(as_dict(report), ensure_ascii=False, indent=2)
+    r, tz = report.result, report.spec.timezone
+    lines = [
+        f"url:   {report.spec.url}",
+        f"kind:  {report.spec.kind}, times without an offset read in {tz}",
+        f"fetch: {r.status}" + (f" (HTTP {r.http_status})" if r.http_status else ""),
+        f"path:  {r.path or '-'}" + (f" ({PATHS[r.path]})" if r.path in PATHS else ""),
+        f"posts: {len(r.posts)}" + (" (the live blog has ended)" if r.ended else ""),
+    ]
+    if not report.ok:
+        lines.append(f"error: {report.message}")
+    for p in r.posts:
+        mark = "*" if p.highlighted else " "
+        when = _local(p.published_at, tz) or "(no time)".ljust(22)
+        headline = p.headline or "(no headline)"
+        lines.append(f"{mark} {when}  {headline}")
+        if p.body:
+            lines.append(f"    {first_words(p)}")
+    if any(p.highlighted for p in r.posts):
+        lines.append("* shown among the key moments")
+    return "\n".join(lines)

@@ -1,0 +1,470 @@
+"""Full-text search on real databases (SQLite FTS5 and PostgreSQL tsvector + unaccent),
+over the seed live blog stored through save_crawl: accents, phrases, exclusions, ranking,
+hostile queries, the index following writes, reindex, cursors, collapse, streaming, and
+the same answers from both databases."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, text
+from sqlalchemy.exc import DBAPIError
+
+from crawler.models import RawPost
+from storage.db import Store
+from storage.models import Source
+from storage.queries import (
+    QueryError,
+    UpdateFilter,
+    decode_cursor,
+    encode_cursor,
+    find_updates,
+    iter_updates,
+    list_updates,
+)
+from storage.search import (
+    SQLITE_FOLDS,
+    parse_query,
+    rebuild_index,
+    search_updates,
+    sqlite_fold_sql,
+    sqlite_match,
+)
+from tests.seeded import ARRIVAL, edit_headline, raw_posts, save, seed
+
+GARANTIES = "LES GARANTIES EN “GRANDE PARTIE FINALISÉES”"
+HOSTILE = [
+    '"',
+    '""',
+    '"""',
+    "AND OR",
+    "NOT",
+    "OR zelensky",
+    "*",
+    "zelensky*",
+    "^zelensky",
+    "(",
+    ")",
+    "(zelensky",
+    "NEAR(zelensky macron)",
+    "headline:zelensky",
+    "{headline body}: zelensky",
+    "zelensky + macron",
+    "-",
+    '-"',
+    "--",
+    "'; DROP TABLE updates; --",
+    "\\",
+    "\x00",
+    "a & b | !c <-> d",
+    "é" * 5000,
+    "zelensky " * 500,
+]
+
+# --- an oracle: which seed posts contain which words, computed in Python -------------------
+
+_FOLD = str.maketrans(dict(SQLITE_FOLDS))
+
+
+def words(text_: str) -> list[str]:
+    decomposed = unicodedata.normalize("NFKD", text_.translate(_FOLD))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return re.findall(r"[^\W_]+", plain)
+
+
+def has_phrase(field: str, phrase: str) -> bool:
+    doc, want = words(field), words(phrase)
+    return any(doc[i : i + len(want)] == want for i in range(len(doc) - len(want) + 1))
+
+
+def expected(rows: list[dict[str, Any]], *phrases: str, without: str = "") -> set[int]:
+    def hit(row: dict[str, Any], phrase: str) -> bool:
+        return has_phrase(row["headline"], phrase) or has_phrase(row["body"], phrase)
+
+    return {
+        r["id"]
+        for r in rows
+        if all(hit(r, p) for p in phrases) and not (without and hit(r, without))
+    }
+
+
+# --- fixtures -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def seeded(store: Store) -> Iterator[Store]:
+    seed(store)
+    yield store
+
+
+def everything(store: Store, source: str | None = None) -> list[dict[str, Any]]:
+    with store.read_session() as session:
+        f = UpdateFilter(sources=[source] if source else (), limit=None)
+        return list_updates(session, f)
+
+
+def found(store: Store, query: str, **kw: Any) -> list[dict[str, Any]]:
+    with store.read_session() as session:
+        return search_updates(session, query, UpdateFilter(limit=1000, **kw))
+
+
+def ids(rows: list[dict[str, Any]]) -> set[int]:
+    return {r["id"] for r in rows}
+
+
+# --- query parsing (no database) ------------------------------------------------------------
+
+
+def test_parse_query_words_phrases_and_exclusions() -> None:
+    q = parse_query('Zelensky "garanties de sécurité" -Macron -"cessez-le-feu" l’Élysée')
+    assert [(t.tokens, t.exclude) for t in q.terms] == [
+        (("Zelensky",), False),
+        (("garanties", "de", "sécurité"), False),
+        (("Macron",), True),
+        (("cessez", "le", "feu"), True),
+        (("l", "Élysée"), False),
+    ]
+    assert sqlite_match(q) == (
+        '(("Zelensky" "garanties de sécurité" "l Élysée") NOT "Macron") NOT "cessez le feu"'
+    )
+
+
+def test_parse_query_reduces_syntax_to_words() -> None:
+    assert parse_query("*").empty and parse_query('"').empty and parse_query("-").empty
+    # a piece that punctuation splits is a phrase of its words, as in the text
+    near = parse_query("NEAR(a b) c*").terms
+    assert [t.tokens for t in near] == [("NEAR", "a"), ("b",), ("c",)]
+    # an exclusion alone is a word to find, not "everything but"
+    assert [(t.tokens, t.exclude) for t in parse_query("-macron").terms] == [(("macron",), False)]
+    # œ is folded as the index folds it
+    assert parse_query("Œuvre cœur").terms[0].tokens == ("OEuvre",)
+    assert parse_query("a a a").terms == parse_query("a").terms
+
+
+# --- search on each database ---------------------------------------------------------------
+
+
+def test_elysee_finds_the_arrival_post_headline_hit_first(seeded: Store) -> None:
+    rows = found(seeded, "elysee", sources=["live"])
+    assert rows[0]["headline"] == ARRIVAL
+    assert ids(rows) == expected(everything(seeded, "live"), "elysee")
+    assert len(rows) > 3  # the body-only mentions are found too, after it
+    assert all(r["rank"] > 0 for r in rows)
+    assert [r["rank"] for r in rows] == sorted((r["rank"] for r in rows), reverse=True)
+
+
+@pytest.mark.parametrize("query", ["securite", "SÉCURITÉ", "Sécurité", "sécurite"])
+def test_accents_and_case_do_not_matter(seeded: Store, query: str) -> None:
+    rows = found(seeded, query, sources=["live"])
+    assert ids(rows) == expected(everything(seeded, "live"), "sécurité")
+    assert len(rows) >= 10
+
+
+def test_headline_hit_ranks_first(seeded: Store) -> None:
+    assert found(seeded, "garanties", sources=["live"])[0]["headline"] == GARANTIES
+    assert found(seeded, "Carney", sources=["live"])[0]["headline"].endswith("MARK CARNEY")
+
+
+def test_quoted_phrase_is_narrower_than_its_words(seeded: Store) -> None:
+    live = everything(seeded, "live")
+    phrase = ids(found(seeded, '"garanties de sécurité"', sources=["live"]))
+    words_ = ids(found(seeded, "garanties de sécurité", sources=["live"]))
+    assert phrase == expected(live, "garanties de sécurité")
+    assert words_ == expected(live, "garanties", "de", "sécurité")
+    assert phrase and phrase < words_
+
+
+def test_words_are_anded_and_minus_excludes(seeded: Store) -> None:
+    live = everything(seeded, "live")
+    both = ids(found(seeded, "zelensky garanties", sources=["live"]))
+    assert both == expected(live, "zelensky", "garanties") != set()
+    without = ids(found(seeded, "zelensky -macron", sources=["live"]))
+    assert without == expected(live, "zelensky", without="macron") != set()
+    assert without < ids(found(seeded, "zelensky", sources=["live"]))
+
+
+def test_punctuation_splits_words_as_in_the_text(seeded: Store) -> None:
+    live = everything(seeded, "live")
+    assert ids(found(seeded, "cessez-le-feu", sources=["live"])) == expected(live, "cessez le feu")
+    assert ids(found(seeded, "l'Elysée", sources=["live"])) == expected(live, "l elysee")
+    assert ids(found(seeded, "Etats-Unis", sources=["live"])) == expected(live, "etats unis")
+
+
+def test_a_phrase_does_not_span_headline_and_body(seeded: Store) -> None:
+    arrival = next(r for r in everything(seeded, "live") if r["headline"] == ARRIVAL)
+    last_headline_word, first_body_word = words(ARRIVAL)[-1], words(arrival["body"])[0]
+    spanning = f'"{last_headline_word} {first_body_word}"'
+    assert arrival["id"] not in ids(found(seeded, spanning))
+    assert arrival["id"] in ids(found(seeded, f"{last_headline_word} {first_body_word}"))
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_hostile_queries_do_not_crash(seeded: Store, query: str) -> None:
+    rows = found(seeded, query)
+    assert isinstance(rows, list)
+    assert len(everything(seeded)) == 44  # nothing was harmed
+
+
+def test_syntax_characters_are_ignored_not_interpreted(seeded: Store) -> None:
+    zelensky = ids(found(seeded, "zelensky"))
+    assert zelensky
+    assert ids(found(seeded, "zelensky*")) == zelensky
+    assert ids(found(seeded, "(zelensky")) == zelensky
+    assert found(seeded, "*") == [] and found(seeded, '"') == []
+    assert found(seeded, "headline:zelensky") == []  # the words "headline" and "zelensky"
+
+
+def test_filters_combine_with_search(seeded: Store) -> None:
+    evening = datetime(2026, 1, 6, 18, 0, tzinfo=UTC)
+    rows = found(seeded, "zelensky", sources=["feed"], since=evening)
+    assert rows and all(r["source"] == "feed" and r["published_at"] >= evening for r in rows)
+    assert ids(rows) == expected(
+        [r for r in everything(seeded, "feed") if r["published_at"] >= evening], "zelensky"
+    )
+    highlighted = found(seeded, "pays", highlighted=True)
+    assert {r["headline"] for r in highlighted} == {"35 PAYS VALIDENT LA “DÉCLARATION DE PARIS”"}
+    assert found(seeded, "zelensky", edited=True) == []
+
+
+def test_index_follows_inserts_edits_and_deletes(seeded: Store) -> None:
+    with seeded.read_session() as session:
+        source_ids = dict(session.execute(text("SELECT name, id FROM sources")).all())
+    assert found(seeded, "Kyiv") == []
+    edit_headline(seeded, source_ids["live"], "live", ARRIVAL, "ZELENSKY ARRIVE À KYIV")
+    edited = found(seeded, "kyiv")
+    assert [(r["source"], r["revisions"]) for r in edited] == [("live", 2)]
+    arrival = ids(found(seeded, f'"{ARRIVAL}"'))
+    assert arrival == expected(everything(seeded), ARRIVAL)
+    assert {r["source"] for r in everything(seeded) if r["id"] in arrival} == {"feed"}
+    fresh = RawPost(
+        headline="Une œuvre volée à Łódź",
+        body="Le cœur de l'affaire : une Straße, un fjord à Ærø.",
+        published_at=datetime(2026, 1, 7, 9, 0, tzinfo=UTC),
+        key="https://news.example/live#post-new",
+    )
+    save(seeded, source_ids["live"], "live", [*raw_posts("live"), fresh])
+    every = everything(seeded)
+    for query in ("oeuvre", "œuvre", "OEUVRE", "coeur", "cœur", "lodz", "Łódź", "aero", "straße"):
+        rows = found(seeded, query)
+        assert fresh.headline in {r["headline"] for r in rows}, query
+        assert ids(rows) == expected(every, query), query
+    with seeded.session() as session:
+        session.execute(delete(Source).where(Source.name == "live"))
+    assert found(seeded, "kyiv") == [] and found(seeded, "lodz") == []
+    assert {r["source"] for r in found(seeded, "elysee")} == {"feed"}
+
+
+def test_reindex_rebuilds_the_index(seeded: Store) -> None:
+    before = found(seeded, "elysee")
+    if seeded.dialect == "sqlite":
+        with seeded.session() as session:
+            session.execute(text("INSERT INTO updates_fts(updates_fts) VALUES ('delete-all')"))
+        assert found(seeded, "elysee") == []
+    with seeded.session() as session:
+        assert rebuild_index(session) == 44
+    assert [r["id"] for r in found(seeded, "elysee")] == [r["id"] for r in before]
+    if seeded.dialect == "sqlite":
+        with seeded.session() as session:
+            # raises when the index is inconsistent (not against the table: it holds the
+            # text before the fold, so FTS5's content check would not apply)
+            session.execute(text("INSERT INTO updates_fts(updates_fts) VALUES ('integrity-check')"))
+
+
+def test_sqlite_triggers_fold_as_reindex_does(tmp_path: Any) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'v.db'}")
+    try:
+        with store.read_session() as session:
+            triggers = dict(
+                session.execute(
+                    text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+                ).all()
+            )
+    finally:
+        store.close()
+    assert set(triggers) == {"updates_fts_insert", "updates_fts_update", "updates_fts_delete"}
+    assert sqlite_fold_sql("new.headline") in triggers["updates_fts_insert"]
+    assert sqlite_fold_sql("old.body") in triggers["updates_fts_update"]
+    assert sqlite_fold_sql("old.body") in triggers["updates_fts_delete"]
+    assert "AFTER UPDATE OF headline, body" in triggers["updates_fts_update"]
+
+
+def test_last_seen_moves_without_reindexing(seeded: Store) -> None:
+    """A post seen again only moves last_seen_at: its text is not indexed again (the FTS5
+    trigger does not fire; PostgreSQL does not compute the generated column)."""
+    with seeded.session() as session:
+        if seeded.dialect == "sqlite":
+            session.execute(text("DROP TRIGGER updates_fts_update"))
+            session.execute(
+                text(
+                    "CREATE TRIGGER updates_fts_update AFTER UPDATE OF headline, body "
+                    "ON updates BEGIN SELECT RAISE(ABORT, 'reindexed'); END"
+                )
+            )
+        else:
+            session.execute(
+                text(
+                    "CREATE OR REPLACE FUNCTION vigie_search_text(text) RETURNS text "
+                    "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'reindexed'; END $$"
+                )
+            )
+        sid = session.execute(text("SELECT id FROM sources WHERE name = 'live'")).scalar_one()
+    counts = save(seeded, sid, "live", raw_posts("live"))
+    assert (counts.new, counts.changed, counts.unchanged) == (0, 0, 22)
+    with pytest.raises(DBAPIError, match="reindexed"):  # the trap is live: an edit fires it
+        edit_headline(seeded, sid, "live", ARRIVAL, "ZELENSKY ARRIVE À KYIV")
+
+
+# --- pages, cursors, collapse, streaming ----------------------------------------------------
+
+
+def walk(store: Store, f: UpdateFilter) -> list[dict[str, Any]]:
+    rows, cursor = [], f.cursor
+    with store.read_session() as session:
+        while True:
+            page = find_updates(session, replace(f, cursor=cursor))
+            rows += page.rows
+            cursor = page.next_cursor
+            if cursor is None:
+                return rows
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        UpdateFilter(limit=5),
+        UpdateFilter(limit=3, sources=["live"]),
+        UpdateFilter(limit=4, search="zelensky"),
+        UpdateFilter(limit=4, search="zelensky", order="newest"),
+        UpdateFilter(limit=2, collapse=True),
+        UpdateFilter(limit=2, search="elysee", collapse=True),
+    ],
+    ids=["newest", "source", "rank", "search-newest", "collapse", "search-collapse"],
+)
+def test_cursor_pages_walk_every_row_once(seeded: Store, f: UpdateFilter) -> None:
+    with seeded.read_session() as session:
+        whole = find_updates(session, replace(f, limit=1000))
+    assert whole.next_cursor is None and len(whole.rows) > f.limit  # type: ignore[operator]
+    paged = walk(seeded, f)
+    assert [r["id"] for r in paged] == [r["id"] for r in whole.rows]
+
+
+def test_cursor_is_stable_under_inserts(seeded: Store) -> None:
+    with seeded.read_session() as session:
+        first = find_updates(session, UpdateFilter(limit=10, sources=["live"]))
+    with seeded.read_session() as session:
+        sid = session.execute(text("SELECT id FROM sources WHERE name = 'live'")).scalar_one()
+    newer = [
+        RawPost(
+            headline=f"NOUVEAU {i}",
+            body=f"Texte {i}",
+            published_at=datetime(2026, 1, 7, 8, i, tzinfo=UTC),
+            key=f"https://news.example/live#new-{i}",
+        )
+        for i in range(5)
+    ]
+    save(seeded, sid, "live", [*raw_posts("live"), *newer])
+    rest = walk(seeded, UpdateFilter(limit=10, sources=["live"], cursor=first.next_cursor))
+    seen = [r["id"] for r in first.rows + rest]
+    assert len(seen) == len(set(seen)) == 22  # the new rows sit before the cursor
+
+
+def test_bad_cursors_are_refused(seeded: Store) -> None:
+    rank = encode_cursor("rank", 1.5, 3)
+    with seeded.read_session() as session:
+        for cursor in ("nonsense", "x", "e30", "WyJuZXdlc3QiLDEsMl0", rank):
+            with pytest.raises(QueryError):
+                find_updates(session, UpdateFilter(cursor=cursor))
+        with pytest.raises(QueryError):
+            find_updates(session, UpdateFilter(order="rank"))
+    when = datetime(2026, 1, 6, 12, 0, tzinfo=UTC)
+    assert decode_cursor(encode_cursor("newest", when, 7), "newest") == (when, 7)
+
+
+def test_collapse_gives_one_row_per_story(seeded: Store) -> None:
+    with seeded.read_session() as session:
+        rows = list_updates(session, UpdateFilter(collapse=True, limit=None))
+        hits = list_updates(session, UpdateFilter(collapse=True, search="elysee", limit=None))
+    assert len(rows) == 22 and len({r["story"] for r in rows}) == 22
+    assert all(r["sources"] for r in rows)  # every post has its copy in the other source
+    for r in rows:
+        assert r["sources"] == ["feed" if r["source"] == "live" else "live"]
+    arrival = [r for r in hits if r["headline"] == ARRIVAL]
+    assert len(arrival) == 1 and hits[0]["headline"] == ARRIVAL
+    # within one source there is nothing to collapse into
+    with seeded.read_session() as session:
+        one = list_updates(session, UpdateFilter(collapse=True, sources=["live"], limit=None))
+    assert len(one) == 22 and all(r["sources"] == [] for r in one)
+
+
+def test_collapse_keeps_the_earliest_member(seeded: Store) -> None:
+    with seeded.read_session() as session:
+        rows = list_updates(session, UpdateFilter(collapse=True, limit=None))
+        every = list_updates(session, UpdateFilter(limit=None))
+    by_story: dict[int, list[dict[str, Any]]] = {}
+    for r in every:
+        by_story.setdefault(r["story"], []).append(r)
+    for r in rows:
+        members = by_story[r["story"]]
+        assert r["id"] == min(members, key=lambda m: (m["published_at"], m["id"]))["id"]
+
+
+def test_iter_updates_streams_the_whole_selection(seeded: Store) -> None:
+    with seeded.read_session() as session:
+        streamed = iter_updates(session, UpdateFilter(limit=None), batch=7)
+        assert isinstance(streamed, Iterator)
+        rows = list(streamed)
+        searched = list(iter_updates(session, UpdateFilter(search="elysee", limit=None), batch=3))
+    assert [r["id"] for r in rows] == [r["id"] for r in everything(seeded)]
+    assert ids(searched) == ids(found(seeded, "elysee")) and all("rank" in r for r in searched)
+
+
+# --- both databases, same answers -----------------------------------------------------------
+
+SAME_QUERIES = [
+    "elysee",
+    "securite",
+    "SÉCURITÉ",
+    '"garanties de sécurité"',
+    "zelensky garanties",
+    "zelensky -macron",
+    "cessez-le-feu",
+    "l'Elysée",
+    '"coalition des volontaires"',
+    "Etats-Unis",
+    "35 pays",
+    "macron witkoff kushner",
+    "drone",
+    "terminé",
+    "AND OR",
+    '"',
+    "*",
+    "headline:zelensky",
+]
+
+
+@pytest.mark.postgres
+def test_sqlite_and_postgresql_give_the_same_results(tmp_path: Any, pg_url: str) -> None:
+    stores = [Store(f"sqlite:///{tmp_path / 'v.db'}"), Store(pg_url)]
+    try:
+        for s in stores:
+            seed(s)
+
+        def answer(s: Store, q: str) -> tuple[list[tuple[str, str, str]], str | None]:
+            rows = found(s, q)
+            keys = sorted((r["source"], r["headline"], r["published_at"].isoformat()) for r in rows)
+            return keys, rows[0]["headline"] if rows else None
+
+        for query in SAME_QUERIES:
+            lite, pg = answer(stores[0], query), answer(stores[1], query)
+            assert lite[0] == pg[0], query
+        for query in ("elysee", "garanties", "Carney"):
+            assert answer(stores[0], query)[1] == answer(stores[1], query)[1], query
+    finally:
+        for s in stores:
+            s.close()

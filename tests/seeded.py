@@ -1,0 +1,61 @@
+"""A store holding the seed live blog without crawling it: the 22 posts saved through
+`storage.writes.save_crawl`, once as a live blog and once as a feed that carries copies of
+the same posts (so every post has a story across the two sources)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from typing import Any
+
+from crawler.models import CrawlResult, RawPost
+from storage.db import Store
+from storage.writes import ensure_sources, save_crawl
+from tests.newsroom.timeline import State, seed_state
+
+SOURCES = ("live", "feed")
+ARRIVAL = "ZELENSKY ARRIVE À L’ÉLYSÉE"
+
+
+def raw_posts(source: str, state: State | None = None) -> list[RawPost]:
+    state = state or seed_state()
+    return [
+        RawPost(
+            headline=p.headline,
+            body=p.body,
+            published_at=p.published_at.astimezone(UTC),
+            updated_at=p.updated_at.astimezone(UTC),
+            url=f"https://news.example/{source}#post-{p.n}",
+            key=f"https://news.example/{source}#post-{p.n}",
+            highlighted=p.n in state.key_moments,
+        )
+        for p in state.stream
+    ]
+
+
+def save(store: Store, source_id: int, source: str, posts: list[RawPost], **kw: Any) -> Any:
+    with store.session() as session:
+        result = CrawlResult(source, f"https://news.example/{source}", posts=posts)
+        return save_crawl(session, source_id, result, **kw)
+
+
+def seed(store: Store) -> dict[str, int]:
+    """The seed in both sources; returns source name -> id."""
+    with store.session() as session:
+        ids = ensure_sources(
+            session, [(name, f"https://news.example/{name}", "auto") for name in SOURCES]
+        )
+    for name in SOURCES:
+        save(store, ids[name], name, raw_posts(name))
+    return ids
+
+
+def edit_headline(store: Store, source_id: int, source: str, old: str, new: str) -> None:
+    """Crawl the source again with one headline corrected (a new revision of that post)."""
+    posts = [
+        dataclasses.replace(p, headline=new, updated_at=datetime.now(UTC))
+        if p.headline == old
+        else p
+        for p in raw_posts(source)
+    ]
+    save(store, source_id, source, posts)

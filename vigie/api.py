@@ -1,0 +1,292 @@
+"""The read-only HTTP API of `vigie serve`: JSON endpoints mirroring the CLI (/updates,
+/updates/{id}, /sources, /stories/{id}), OpenAPI docs (/docs, /openapi.json) and Atom
+feeds out (/feeds/{source}.atom, /feeds/search.atom?q=...).
+
+One Store per app, one read-only session per request (it never takes SQLite's write lock
+nor writes on PostgreSQL). With `[api] token` set, every data endpoint asks for it: as a
+bearer token, or as the password of HTTP Basic auth (what most feed readers can send).
+Bad input is a 400 with a message; limits are capped rather than refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from storage.db import Store
+from storage.queries import (
+    QueryError,
+    UpdateFilter,
+    find_updates,
+    get_update,
+    list_updates,
+    sources_overview,
+)
+from vigie.atom import ID_PREFIX, FeedInfo, build_feed
+from vigie.config import Config, parse_time
+from vigie.output import plain
+from vigie.rows import history_with_diffs, source_rows
+
+MAX_LIMIT = 1000  # rows per page, whatever the client asks
+DEFAULT_LIMIT = 100
+FEED_ENTRIES = 50
+ATOM = "application/atom+xml"
+CHALLENGE = 'Bearer realm="vigie", Basic realm="vigie"'
+
+
+class UpdateOut(BaseModel):
+    id: int
+    source: str
+    url: str | None
+    headline: str
+    body: str
+    published_at: str | None
+    updated_at: str | None
+    first_seen_at: str
+    last_seen_at: str
+    revisions: int
+    highlighted: bool
+    story: int | None
+    rank: float | None = None  # when searching: higher is better (not comparable across DBs)
+    sources: list[str] | None = None  # when collapsed: the other sources of the story
+
+
+class UpdatePage(BaseModel):
+    updates: list[UpdateOut]
+    limit: int
+    next_cursor: str | None
+    next: str | None  # the URL of the next page, None on the last one
+
+
+class RevisionOut(BaseModel):
+    number: int
+    headline: str
+    body: str
+    updated_at: str | None
+    seen_at: str
+    diff: dict[str, str] | None = None  # from the previous revision: [-removed-] {+added+}
+
+
+class UpdateDetail(UpdateOut):
+    history: list[RevisionOut]
+    sightings: list[UpdateOut]
+
+
+class SourceOut(BaseModel):
+    name: str
+    url: str
+    kind: str
+    interval: float
+    enabled: bool
+    last_crawl_at: str | None
+    last_status: str | None
+    last_error: str | None
+    next_run_at: str | None
+    updates: int
+    ended: bool
+    gone: bool
+    failures: int
+    backoff_until: str | None
+    current_interval: float | None
+
+
+class StoryOut(BaseModel):
+    story: int
+    updates: list[UpdateOut]
+
+
+def _version() -> str:
+    try:
+        return version("vigie")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _when(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        raise HTTPException(400, f"{name}: {exc}") from None
+
+
+def _authorizer(token: str | None) -> Any:
+    expected = token.encode() if token else None
+
+    def authorize(request: Request) -> None:
+        if expected is None:
+            return
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        given = value.strip().encode()
+        if scheme.lower() == "basic":
+            try:
+                given = base64.b64decode(given, validate=True).partition(b":")[2]
+            except (binascii.Error, ValueError):
+                given = b""
+        elif scheme.lower() != "bearer":
+            given = b""
+        if not given or not secrets.compare_digest(given, expected):
+            raise HTTPException(
+                401, "a valid token is required", headers={"WWW-Authenticate": CHALLENGE}
+            )
+
+    return authorize
+
+
+def create_app(config: Config, store: Store | None = None) -> FastAPI:
+    """The API over the config's store (or `store`, which the caller then owns)."""
+    owned = store is None
+    db = store if store is not None else Store(config.storage.url)
+    token = config.api.token.get_secret_value() if config.api.token else None
+    names = {s.name: s for s in config.sources}
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            db.close()
+
+    app = FastAPI(
+        title="vigie",
+        version=_version(),
+        summary="Read-only access to the updates vigie stored, as JSON and Atom feeds.",
+        lifespan=lifespan,
+        dependencies=[Depends(_authorizer(token))],
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        messages = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "path"))
+            messages.append(f"{where}: {err.get('msg', 'invalid')}")
+        return JSONResponse({"detail": "; ".join(messages)}, status_code=400)
+
+    @app.exception_handler(QueryError)
+    async def bad_query(_request: Request, exc: QueryError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.get("/updates", response_model=UpdatePage, response_model_exclude_unset=True)
+    def updates(
+        request: Request,
+        source: Annotated[list[str] | None, Query(description="Source name (repeatable)")] = None,
+        since: Annotated[str | None, Query(description="ISO 8601 or a duration (2h)")] = None,
+        until: Annotated[str | None, Query(description="ISO 8601 or a duration (2h)")] = None,
+        search: Annotated[str | None, Query(description='Words, "phrases", -excluded')] = None,
+        highlighted: Annotated[bool, Query(description="Key moments only")] = False,
+        edited: Annotated[bool, Query(description="Edited updates only")] = False,
+        collapse: Annotated[bool, Query(description="One row per story")] = False,
+        order: Annotated[str | None, Query(description="newest or rank")] = None,
+        limit: Annotated[int, Query(ge=1, description=f"At most {MAX_LIMIT}")] = DEFAULT_LIMIT,
+        cursor: Annotated[str | None, Query(description="next_cursor of a page")] = None,
+    ) -> dict[str, Any]:
+        """Stored updates, newest first (best match first when searching), a page at a time."""
+        f = UpdateFilter(
+            sources=source or (),
+            since=_when(since, "since"),
+            until=_when(until, "until"),
+            highlighted=True if highlighted else None,
+            edited=True if edited else None,
+            search=search,
+            collapse=collapse,
+            order=order,
+            cursor=cursor,
+            limit=min(limit, MAX_LIMIT),
+        )
+        with db.read_session() as session:
+            page = find_updates(session, f)
+        after = page.next_cursor
+        return {
+            "updates": [plain(r) for r in page.rows],
+            "limit": f.limit,
+            "next_cursor": after,
+            "next": str(request.url.include_query_params(cursor=after)) if after else None,
+        }
+
+    @app.get("/updates/{update_id}", response_model=UpdateDetail, response_model_exclude_unset=True)
+    def update(update_id: Annotated[int, Path(ge=1)]) -> dict[str, Any]:
+        """One update with its revisions (word diffs) and its copies in other sources."""
+        with db.read_session() as session:
+            row = get_update(session, update_id)
+        if row is None:
+            raise HTTPException(404, f"no update with id {update_id}")
+        row["history"] = [plain(r) for r in history_with_diffs(row["history"])]
+        row["sightings"] = [plain(r) for r in row["sightings"]]
+        return plain(row)
+
+    @app.get("/sources", response_model=list[SourceOut])
+    def sources() -> list[dict[str, Any]]:
+        """The configured sources with their crawl state."""
+        with db.read_session() as session:
+            states = sources_overview(session, list(names))
+        return [plain(r) for r in source_rows(config, states)]
+
+    @app.get("/stories/{story_id}", response_model=StoryOut, response_model_exclude_unset=True)
+    def story(story_id: Annotated[int, Path(ge=1)]) -> dict[str, Any]:
+        """The copies of one news item across sources, newest first."""
+        with db.read_session() as session:
+            rows = list_updates(session, UpdateFilter(story=story_id, limit=MAX_LIMIT))
+        if not rows:
+            raise HTTPException(404, f"no story with id {story_id}")
+        return {"story": story_id, "updates": [plain(r) for r in rows]}
+
+    def atom(body: bytes) -> Response:
+        return Response(content=body, media_type=ATOM)
+
+    def api_link(request: Request) -> Any:
+        return lambda row: str(request.url_for("update", update_id=row["id"]))
+
+    @app.get(
+        "/feeds/search.atom", response_class=Response, responses={200: {"content": {ATOM: {}}}}
+    )
+    def search_feed(
+        request: Request,
+        q: Annotated[str, Query(min_length=1, description='Words, "phrases", -excluded')],
+        source: Annotated[list[str] | None, Query(description="Source name (repeatable)")] = None,
+    ) -> Response:
+        """The newest updates matching a search, as an Atom feed."""
+        f = UpdateFilter(sources=source or (), search=q, order="newest", limit=FEED_ENTRIES)
+        with db.read_session() as session:
+            rows = list_updates(session, f)
+        info = FeedInfo(
+            id=f"{ID_PREFIX}search:{quote(q)}:{quote(','.join(sorted(source or [])))}",
+            title=f"vigie: {q}",
+            subtitle=f"Updates matching {q}",
+            self_url=str(request.url),
+        )
+        return atom(build_feed(info, rows, api_link(request)))
+
+    @app.get(
+        "/feeds/{source}.atom", response_class=Response, responses={200: {"content": {ATOM: {}}}}
+    )
+    def source_feed(request: Request, source: str) -> Response:
+        """The newest updates of one source, as an Atom feed."""
+        with db.read_session() as session:
+            known = source in names or bool(sources_overview(session, [source]))
+            rows = list_updates(session, UpdateFilter(sources=[source], limit=FEED_ENTRIES))
+        if not known:
+            raise HTTPException(404, f"no source named {source!r}")
+        spec = names.get(source)
+        info = FeedInfo(
+            id=f"{ID_PREFIX}source:{source}",
+            title=source,
+            subtitle=f"Updates of {spec.url}" if spec else None,
+            self_url=str(request.url),
+            alternate_url=spec.url if spec else None,
+        )
+        return atom(build_feed(info, rows, api_link(request)))
+
+    return app
