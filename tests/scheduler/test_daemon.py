@@ -70,12 +70,15 @@ def _per_source(config: Path, source: str, aggregate: str) -> int:
     """Read the store directly (as a concurrent reader would) while the daemon writes."""
     if not db_path(config).exists():
         return 0
-    with sqlite3.connect(f"file:{db_path(config)}?mode=ro", uri=True, timeout=10) as conn:
-        row = conn.execute(
-            f"SELECT {aggregate} FROM updates JOIN sources ON sources.id = updates.source_id "
-            "WHERE sources.name = ?",
-            (source,),
-        ).fetchone()
+    try:
+        with sqlite3.connect(f"file:{db_path(config)}?mode=ro", uri=True, timeout=10) as conn:
+            row = conn.execute(
+                f"SELECT {aggregate} FROM updates JOIN sources "
+                "ON sources.id = updates.source_id WHERE sources.name = ?",
+                (source,),
+            ).fetchone()
+    except sqlite3.OperationalError:  # the daemon has not created the schema yet
+        return 0
     return int(row[0])
 
 
