@@ -222,6 +222,7 @@ def test_show(crawled: Path) -> None:
         "live-plain",
         "feed-rss",
         "feed-atom",
+        "feed-rdf",
     }
     missing = run_vigie(crawled, "show", "999999", check=False)
     assert missing.returncode == 1 and "no update" in missing.stderr
