@@ -24,8 +24,10 @@ Text = tuple[str, str]  # (headline, body)
 EDITS: dict[str, Callable[[SeedPost], Text]] = {
     "typo in headline": lambda p: (p.headline.replace("E", "É", 1) + "S", p.body),
     "number changed": lambda p: (p.headline, p.body.replace("35", "36").replace("un ", "deux ")),
-    "paragraph appended": lambda p: (p.headline, p.body + "\n\nMise à jour : précisions de "
-                                     "l'Élysée attendues dans la soirée."),
+    "paragraph appended": lambda p: (
+        p.headline,
+        p.body + "\n\nMise à jour : précisions de l'Élysée attendues dans la soirée.",
+    ),
     "headline rewritten": lambda p: ("LE POINT SUR : " + p.headline, p.body),
     "last paragraph cut": lambda p: (p.headline, "\n\n".join(p.paragraphs[:-1]) or p.body[:80]),
 }
@@ -87,8 +89,7 @@ def edit_score(posts: list[SeedPost] | None = None, *, same_minute_only: bool = 
         dedup.is_edit_of(a.headline, a.body, b.headline, b.body)
         for a in posts
         for b in posts
-        if a.n < b.n and (not same_minute_only or dedup.same_minute(a.published_at,
-                                                                    b.published_at))
+        if a.n < b.n and (not same_minute_only or dedup.same_minute(a.published_at, b.published_at))
     ]
     return _score(positives, negatives)
 
@@ -103,7 +104,8 @@ def _copies(p: SeedPost) -> list[Text]:
 def _linked(a: Text, b: Text) -> bool:
     """The store's rule: the same headline, or verified shingle overlap."""
     same_headline = bool(dedup.headline_hash(a[0])) and dedup.headline_hash(
-        a[0]) == dedup.headline_hash(b[0])
+        a[0]
+    ) == dedup.headline_hash(b[0])
     return same_headline or dedup.same_story(dedup.shingles(*a), dedup.shingles(*b))
 
 
@@ -111,7 +113,8 @@ def _candidate(a: Text, b: Text) -> bool:
     """Would the LSH bands (or the headline index) bring b up as a candidate for a?"""
     bands_a = set(dedup.lsh_bands(dedup.shingles(*a)))
     same_headline = bool(dedup.headline_hash(a[0])) and dedup.headline_hash(
-        a[0]) == dedup.headline_hash(b[0])
+        a[0]
+    ) == dedup.headline_hash(b[0])
     return same_headline or bool(bands_a & set(dedup.lsh_bands(dedup.shingles(*b))))
 
 
@@ -138,12 +141,16 @@ def report() -> str:
     ]
     links, candidates = story_score()
     rows += [("stories, verified links", links), ("stories, LSH candidates", candidates)]
-    lines = ["| rule | positives found | false positives | precision | recall |",
-             "| --- | --- | --- | --- | --- |"]
+    lines = [
+        "| rule | positives found | false positives | precision | recall |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for name, s in rows:
-        lines.append(f"| {name} | {s.true_pos}/{s.true_pos + s.false_neg} | "
-                     f"{s.false_pos}/{s.false_pos + s.true_neg} | {s.precision:.3f} | "
-                     f"{s.recall:.3f} |")
+        lines.append(
+            f"| {name} | {s.true_pos}/{s.true_pos + s.false_neg} | "
+            f"{s.false_pos}/{s.false_pos + s.true_neg} | {s.precision:.3f} | "
+            f"{s.recall:.3f} |"
+        )
     return "\n".join(lines)
 
 
