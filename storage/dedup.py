@@ -32,6 +32,7 @@ from crawler.models import RawPost
 EDIT_MIN_OVERLAP = 0.7
 EDIT_MIN_JACCARD = 0.2
 EDIT_HEADLINE_RATIO = 0.8  # a headline this similar is the same post if the body overlaps
+EDIT_BODY_CONTAINED = 0.9  # body bigram overlap: one body holds the other
 # Stories (other sources, published within STORY_WINDOW of each other).
 STORY_MIN_JACCARD = 0.45  # word 3-shingles
 STORY_MIN_CONTAINMENT = 0.7  # for a feed summary inside a full post
@@ -211,12 +212,17 @@ def is_edit_of(headline_a: str, body_a: str, headline_b: str, body_b: str) -> bo
     overlap, jaccard = text_similarity(headline_a + "\n" + body_a, headline_b + "\n" + body_b)
     if overlap >= EDIT_MIN_OVERLAP and jaccard >= EDIT_MIN_JACCARD:
         return True
+    body_overlap = text_similarity(body_a, body_b)[0]
+    # One body inside the other (a paragraph added or cut) whatever the headline did; short
+    # bodies of a few words prove nothing.
+    if body_overlap >= EDIT_BODY_CONTAINED and min(len(words(body_a)), len(words(body_b))) >= 5:
+        return True
     # A rewritten body under a nearly unchanged headline.
     return bool(
         headline_a
         and headline_b
         and _ratio(normalize(headline_a), normalize(headline_b)) >= EDIT_HEADLINE_RATIO
-        and text_similarity(body_a, body_b)[0] >= 0.5
+        and body_overlap >= 0.5
     )
 
 
