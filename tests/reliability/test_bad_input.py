@@ -69,7 +69,7 @@ def flaky(site: Newsroom, path: str, failures: int, body: bytes) -> None:
 
 
 def slow(request: Any) -> tuple[int, dict[str, str], bytes]:
-    time.sleep(15)
+    time.sleep(25)
     return 200, {"Content-Type": "text/html"}, b"<html>too late</html>"
 
 
@@ -171,7 +171,13 @@ def crawled(hostile_site: Newsroom, db_url: str, tmp_path: Path) -> tuple[Path, 
         tmp_path / "config.toml",
         sources_for(hostile_site),
         storage_url=db_url,
-        crawler={"timeout": "4s", "retries": 2, "max_page_size": "8MB", "concurrency": 16},
+        crawler={
+            "timeout": "6s",
+            "retries": 2,
+            "max_page_size": "8MB",
+            "concurrency": 16,
+            "per_host": 16,
+        },
     )
     measured = run_measured(config, "run", "--once")
     return config, measured
@@ -189,7 +195,7 @@ def updates(config: Path, source: str) -> list[dict[str, Any]]:
 
 
 EXPECTED_ERRORS = {
-    "timeout": "fetch: timed out after 4s",
+    "timeout": "fetch: timed out after 6s",
     "huge": "fetch: refused: response larger than max_page_size (8 MB)",
     "loop": "fetch: too many redirects",
     "gone": "fetch: HTTP 410 Gone",
