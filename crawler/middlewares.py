@@ -6,6 +6,8 @@
 - `ExpiringRobotsTxtMiddleware`: Scrapy's robots.txt middleware caches a host's rules for
   the crawler's whole life; a daemon runs for weeks, so the rules are fetched again after
   `ROBOTSTXT_TTL` seconds.
+- `PollingAutoThrottle` (an extension): Scrapy's AutoThrottle lets only a 200 lower a
+  host's delay; for a poller a 304 is the usual answer, so it counts as one.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
@@ -76,3 +79,18 @@ class ExpiringRobotsTxtMiddleware(RobotsTxtMiddleware):
         if netloc not in self._parsers:
             self._fetched[netloc] = time.monotonic()
         return await super().robot_parser(request)
+
+
+class PollingAutoThrottle(AutoThrottle):
+    """AutoThrottle that lets a 304 lower the delay as a 200 does.
+
+    Scrapy ignores what any other status says in favour of a shorter delay (error pages are
+    small and fast, and would talk it down). A poller's usual answer is 304 (not modified):
+    without this, a delay raised in a slow spell (or during a burst of changed pages) is
+    never brought down by the unchanged pages that follow, and polls stay slowed for good.
+    """
+
+    def _adjust_delay(self, slot: Any, latency: float, response: Response) -> None:
+        if response.status == 304:
+            response = response.replace(status=200)
+        super()._adjust_delay(slot, latency, response)

@@ -42,6 +42,8 @@ def scrapy_settings(cfg: CrawlerConfig) -> dict[str, Any]:
         "EXTENSIONS": {
             "scrapy.extensions.logstats.LogStats": None,
             "scrapy.extensions.memusage.MemoryUsage": None,
+            "scrapy.extensions.throttle.AutoThrottle": None,
+            "crawler.middlewares.PollingAutoThrottle": 0,  # a 304 may lower the delay too
         },
         "ROBOTSTXT_TTL": cfg.robots_ttl,
         "DOWNLOADER_MIDDLEWARES": {

@@ -2,7 +2,8 @@
 
 `Poller.poll` never raises: whatever the source or the store did ends as a `PollReport`
 and a log line with fixed keys (source, status, new, changed, unchanged, duration).
-Database work runs in worker threads so the shared event loop keeps crawling meanwhile.
+Database work runs on the store's thread so the shared event loop keeps crawling
+meanwhile, batched with that of the other polls in flight (`scheduler/batches.py`).
 """
 
 from __future__ import annotations
@@ -15,19 +16,33 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 
 from crawler.models import CrawlResult, RawPost, Validators
 from crawler.runner import CrawlService
+from scheduler.batches import StoreQueue
 from scheduler.policy import Outcome, next_state
 from storage import leases
 from storage.db import Store
-from storage.models import Source
-from storage.queries import known_posts, validators_for
+from storage.models import HttpValidator, Source
+from storage.queries import known_posts
 from storage.writes import SaveCounts, ensure_sources, save_crawl
 from vigie.config import Config, SourceConfig
 
 log = logging.getLogger("vigie.poll")
+PG_STORE_THREADS = 4
+ALONE_POSTS = 50  # a crawl with more posts is saved in a transaction of its own
+
+# A poll's crawl state: the source's counters (read by the lease claim itself when there
+# is one) and its page's validators; statements built once.
+_STATE = ("had_posts", "polls", "failures", "current_interval")
+_SOURCE_STATE = select(*(Source.__table__.c[c] for c in _STATE)).where(
+    Source.__table__.c.id == bindparam("source_id")
+)
+_VALIDATORS = select(HttpValidator.etag, HttpValidator.last_modified).where(
+    HttpValidator.source_id == bindparam("source_id"), HttpValidator.url == bindparam("url")
+)
 
 
 @dataclass(slots=True)
@@ -75,6 +90,14 @@ class Poller:
         self.sticky = sticky
         self.source_ids: dict[str, int] = {}
         self.stopping = False
+        # Store work runs off the event loop, which keeps crawling meanwhile, batched
+        # across the polls that ask for it at once (scheduler/batches.py).
+        threads = 1 if store.dialect == "sqlite" else PG_STORE_THREADS
+        self.queue = StoreQueue(store, threads)
+
+    def close(self) -> None:
+        """Let the store thread go (it also goes when the poller is collected)."""
+        self.queue.close()
 
     def _lease_hold(self) -> timedelta:
         """How long one poll may take: a dead worker's claim expires after this."""
@@ -99,36 +122,42 @@ class Poller:
                 leases.release_dead_local(session)
         return self.source_ids
 
-    def _context(self, source_id: int, url: str) -> _Context | datetime | None:
+    def _context(self, session: Session, source_id: int, url: str) -> _Context | datetime | None:
         """The crawl state of a source, or, when another worker holds it, its lease's end."""
-        with self.store.session() as session:
-            if self.owner is not None:
-                now = datetime.now(UTC)
-                if not leases.claim(session, source_id, self.owner, now + self._lease_hold(), now):
-                    return leases.holder(session, source_id)[1]
-            src = session.get(Source, source_id)
-            assert src is not None
-            return _Context(
-                source_id=source_id,
-                validators=validators_for(session, source_id, url),
-                had_posts=src.had_posts,
-                polls=src.polls,
-                failures=src.failures,
-                current_interval=src.current_interval,
-            )
+        if self.owner is not None:
+            now = datetime.now(UTC)
+            until = now + self._lease_hold()
+            row = leases.claim_reading(session, source_id, self.owner, until, now, _STATE)
+            if row is None:
+                return leases.holder(session, source_id)[1]
+        else:
+            row = session.execute(_SOURCE_STATE, {"source_id": source_id}).one()
+        found = session.execute(_VALIDATORS, {"source_id": source_id, "url": url}).first()
+        return _Context(
+            source_id=source_id,
+            validators=Validators(found.etag, found.last_modified) if found else None,
+            had_posts=row.had_posts,
+            polls=row.polls,
+            failures=row.failures,
+            current_interval=row.current_interval,
+        )
 
     def _is_known(self, source_id: int) -> Any:
         def check(post: RawPost) -> bool:
-            with self.store.session() as session:
+            # A read: it takes no write lock, so it never waits on the store's writer.
+            with self.store.read_session() as session:
                 return all(known_posts(session, source_id, [post]))
 
         return check
 
     def _save(
-        self, source_id: int, result: CrawlResult, state: Callable[[SaveCounts], dict[str, Any]]
+        self,
+        session: Session,
+        source_id: int,
+        result: CrawlResult,
+        state: Callable[[SaveCounts], dict[str, Any]],
     ) -> SaveCounts:
-        with self.store.session() as session:
-            return save_crawl(session, source_id, result, state=state, worker=self.owner)
+        return save_crawl(session, source_id, result, state=state, worker=self.owner)
 
     async def poll(self, source: SourceConfig, *, force_full: bool = False) -> PollReport:
         started = time.monotonic()
@@ -142,10 +171,10 @@ class Poller:
 
     async def _poll(self, source: SourceConfig, *, force_full: bool) -> PollReport:
         if source.name not in self.source_ids:
-            await asyncio.to_thread(self.sync_sources)
+            await self.queue.call(self.sync_sources)
         source_id = self.source_ids[source.name]
         spec = self.config.spec(source)
-        ctx = await asyncio.to_thread(self._context, source_id, spec.url)
+        ctx = await self.queue.run(lambda session: self._context(session, source_id, spec.url))
         if not isinstance(ctx, _Context):
             log.debug("source %s is leased by another worker until %s", source.name, ctx)
             return PollReport(source.name, "leased", next_run_at=ctx)
@@ -183,7 +212,10 @@ class Poller:
             state.update(self._lease_after(source, state["next_run_at"]))
             return state
 
-        counts = await asyncio.to_thread(self._save, source_id, result, decide)
+        counts = await self.queue.run(
+            lambda session: self._save(session, source_id, result, decide),
+            alone=len(result.posts) > ALONE_POSTS,
+        )
         report = PollReport(
             source=source.name,
             status=result.status,
@@ -211,9 +243,9 @@ class Poller:
         self, sources: list[SourceConfig], *, skip_finished: bool = False
     ) -> list[PollReport]:
         """Poll sources at once (each reading its whole blog); optionally skip finished ones."""
-        await asyncio.to_thread(self.sync_sources)
+        await self.queue.call(self.sync_sources)
         if skip_finished:
-            done = await asyncio.to_thread(self.finished)
+            done = await self.queue.call(self.finished)
             for name in sorted(done & {s.name for s in sources}):
                 log.info("source %s has ended or is gone: not polled", name)
             sources = [s for s in sources if s.name not in done]

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from difflib import SequenceMatcher
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from crawler.models import RawPost
@@ -41,21 +41,44 @@ NUM_PERM = 64
 BANDS, ROWS = 16, 4  # LSH: candidate when one band of 4 rows agrees (S-curve centre ~0.5)
 SHINGLE = 3
 
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "«": '"', "»": '"', "\u00a0": " "})
+_QUOTE_PAIRS = (
+    ("’", "'"),
+    ("‘", "'"),
+    ("“", '"'),
+    ("”", '"'),
+    ("«", '"'),
+    ("»", '"'),
+    ("\u00a0", " "),
+)
 _WORD = re.compile(r"\w+", re.UNICODE)
-_SPACE = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=4096)  # one post's texts are normalized for its print, hash and shingles
 def normalize(text: str) -> str:
     """Case, quote style, accents' composition and spacing folded away; words kept."""
-    text = unicodedata.normalize("NFKC", text or "").translate(_QUOTES)
+    text = unicodedata.normalize("NFKC", text or "")
+    for old, new in _QUOTE_PAIRS:  # str.replace of the few present beats str.translate
+        if old in text:
+            text = text.replace(old, new)
     text = text.replace("\u200b", "").replace("\ufeff", "")
-    return _SPACE.sub(" ", text).strip().casefold()
+    return " ".join(text.split()).casefold()  # split() splits on what \s matches
+
+
+class _CombiningMarks(dict[int, int | None]):
+    """str.translate table deleting combining marks, filled as code points are met."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_NO_MARKS = _CombiningMarks()
 
 
 def fold_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return decomposed if decomposed.isascii() else decomposed.translate(_NO_MARKS)
 
 
 def words(text: str) -> list[str]:
@@ -247,7 +270,9 @@ def _minhash_factory() -> Callable[[], Any]:
 
 
 def shingles(headline: str, body: str) -> set[str]:
-    tokens = words(headline + " " + body)
+    # The words of "headline body": no word spans the space, and each part's normalized
+    # text is likely cached already (its content print and hash were just taken).
+    tokens = words(headline) + words(body)
     if len(tokens) < SHINGLE:
         return {" ".join(tokens)} if tokens else set()
     return {" ".join(tokens[i : i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1)}
@@ -255,17 +280,29 @@ def shingles(headline: str, body: str) -> set[str]:
 
 def lsh_bands(shingle_set: set[str]) -> list[int]:
     """One signed 64-bit key per LSH band of the text's MinHash signature."""
-    if not shingle_set:
-        return []
-    mh = _minhash_factory()()
-    mh.update_batch([s.encode("utf-8") for s in shingle_set])
-    sig = mh.hashvalues.astype("uint64")
-    bands = []
-    for b in range(BANDS):
-        chunk = sig[b * ROWS : (b + 1) * ROWS].tobytes()
-        digest = hashlib.blake2b(bytes([b]) + chunk, digest_size=8).digest()
-        bands.append(int.from_bytes(digest, "big", signed=True))
-    return bands
+    return lsh_bands_many([shingle_set])[0]
+
+
+def lsh_bands_many(shingle_sets: Sequence[set[str]]) -> list[list[int]]:
+    """`lsh_bands` of each set; one MinHash set up for the whole batch."""
+    out: list[list[int]] = []
+    base = None
+    for shingle_set in shingle_sets:
+        if not shingle_set:
+            out.append([])
+            continue
+        if base is None:
+            base = _minhash_factory()()
+        mh = base.copy()
+        mh.update_batch([s.encode("utf-8") for s in shingle_set])
+        sig = mh.hashvalues.astype("uint64")
+        bands = []
+        for b in range(BANDS):
+            chunk = sig[b * ROWS : (b + 1) * ROWS].tobytes()
+            digest = hashlib.blake2b(bytes([b]) + chunk, digest_size=8).digest()
+            bands.append(int.from_bytes(digest, "big", signed=True))
+        out.append(bands)
+    return out
 
 
 def same_story(a: set[str], b: set[str]) -> bool:

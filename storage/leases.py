@@ -13,9 +13,12 @@ import os
 import socket
 import uuid
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Row, Update, bindparam, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from storage.models import Source
 
@@ -25,22 +28,59 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+_SOURCES = Source.__table__
+# Built once: every poll claims, and building the statement cost more than running it.
+_CLAIM = (
+    update(_SOURCES)
+    .where(
+        _SOURCES.c.id == bindparam("source_id"),
+        or_(
+            _SOURCES.c.lease_owner.is_(None),
+            _SOURCES.c.lease_owner == bindparam("owner"),
+            _SOURCES.c.lease_until.is_(None),
+            _SOURCES.c.lease_until < bindparam("now", type_=_SOURCES.c.lease_until.type),
+        ),
+    )
+    .values(
+        lease_owner=bindparam("owner"),
+        lease_until=bindparam("until", type_=_SOURCES.c.lease_until.type),
+    )
+)
+
+
 def claim(session: Session, source_id: int, owner: str, until: datetime, now: datetime) -> bool:
     """Take or renew the lease of a source until `until`; False when another worker has it."""
-    result = session.execute(
-        update(Source)
-        .where(
-            Source.id == source_id,
-            or_(
-                Source.lease_owner.is_(None),
-                Source.lease_owner == owner,
-                Source.lease_until.is_(None),
-                Source.lease_until < now,
-            ),
-        )
-        .values(lease_owner=owner, lease_until=until)
-    )
+    params = {"source_id": source_id, "owner": owner, "until": until, "now": now}
+    result = session.execute(_CLAIM, params)
+    _expire(session, source_id)
     return result.rowcount == 1
+
+
+@cache
+def _claim_returning(columns: tuple[str, ...]) -> Update:
+    return _CLAIM.returning(*(_SOURCES.c[c] for c in columns))
+
+
+def claim_reading(
+    session: Session,
+    source_id: int,
+    owner: str,
+    until: datetime,
+    now: datetime,
+    columns: tuple[str, ...],
+) -> Row[Any] | None:
+    """`claim`, reading the source's `columns` in the same statement (UPDATE ... RETURNING);
+    None when another worker has the lease."""
+    params = {"source_id": source_id, "owner": owner, "until": until, "now": now}
+    row = session.execute(_claim_returning(columns), params).one_or_none()
+    _expire(session, source_id)
+    return row
+
+
+def _expire(session: Session, source_id: int) -> None:
+    loaded = session.identity_map.get(identity_key(Source, source_id))
+    if loaded is not None:  # a Source this session holds no longer says what the row says
+        session.expire(loaded)
 
 
 def holder(session: Session, source_id: int) -> tuple[str | None, datetime | None]:

@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Update as Update_
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from crawler.models import CrawlResult
 from storage import dedup
@@ -98,21 +101,64 @@ def ensure_sources(session: Session, sources: Iterable[tuple[str, str, str]]) ->
     return ids
 
 
-def _lock_source(session: Session, source_id: int) -> Source:
-    stmt: Select[tuple[Source]] = select(Source).where(Source.id == source_id)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return session.execute(stmt).scalar_one()
+_SOURCES = Source.__table__
+_LOCK = select(_SOURCES.c.ended).where(_SOURCES.c.id == bindparam("source_id"))
+_LOCK_FOR_UPDATE = _LOCK.with_for_update()
+_INSERT_RUN = insert(CrawlRun.__table__)
+
+
+def _lock_source(session: Session, source_id: int) -> bool:
+    """Serialize the writers of one source (a row lock on PostgreSQL; SQLite's BEGIN
+    IMMEDIATE already holds the database); returns whether the source has ended."""
+    pg = session.get_bind().dialect.name == "postgresql"
+    stmt = _LOCK_FOR_UPDATE if pg else _LOCK
+    return bool(session.execute(stmt, {"source_id": source_id}).scalar_one())
+
+
+@cache
+def _source_update(columns: frozenset[str]) -> Update_:
+    """UPDATE sources SET <columns>, polls = polls + 1 WHERE id = :source_id (built once
+    per set of columns: a poll's statement is compiled once, not every time)."""
+    values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in sorted(columns)}
+    values["polls"] = _SOURCES.c.polls + 1
+    return update(_SOURCES).where(_SOURCES.c.id == bindparam("source_id")).values(values)
+
+
+# Statements a crawl runs every time, built once ("expanding" parameters take the lists).
+_KEYS = select(UpdateKey.key_hash, UpdateKey.update_id).where(
+    UpdateKey.source_id == bindparam("source_id"),
+    UpdateKey.key_hash.in_(bindparam("hashes", expanding=True)),
+)
+_BAND_HITS = select(LshBand.band, LshBand.update_id).where(
+    LshBand.band.in_(bindparam("bands", expanding=True))
+)
+_rank = (
+    func.row_number()
+    .over(partition_by=Update.headline_hash, order_by=Update.id.desc())
+    .label("rank")
+)
+_same_head = (
+    select(Update.id, Update.headline_hash, _rank)
+    .where(
+        Update.headline_hash.in_(bindparam("heads", expanding=True)),
+        Update.source_id != bindparam("source_id"),
+    )
+    .subquery()
+)
+_SAME_HEADLINE = (
+    select(_same_head.c.id, _same_head.c.headline_hash)
+    .where(_same_head.c.rank <= bindparam("most"))
+    .order_by(_same_head.c.id.desc())
+)
+_CANDIDATES = select(Update).where(
+    Update.id.in_(bindparam("ids", expanding=True)), Update.source_id != bindparam("source_id")
+)
 
 
 def _existing_keys(session: Session, source_id: int, hashes: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for chunk in _chunks(hashes):
-        rows = session.execute(
-            select(UpdateKey.key_hash, UpdateKey.update_id).where(
-                UpdateKey.source_id == source_id, UpdateKey.key_hash.in_(chunk)
-            )
-        )
+        rows = session.execute(_KEYS, {"source_id": source_id, "hashes": list(chunk)})
         found.update({h: uid for h, uid in rows})
     return found
 
@@ -189,9 +235,21 @@ def _revise(session: Session, u: Update, m: dedup.MergedPost, now: datetime) -> 
     return True
 
 
+@dataclass(slots=True)
+class StoryProbe:
+    """What story linking needs of a new update, without loading it back through the ORM."""
+
+    id: int
+    headline: str
+    body: str
+    published_at: datetime | None
+    headline_hash: str | None
+    story_id: int | None = None
+
+
 def _insert_new(
     session: Session, source_id: int, new: list[dedup.MergedPost], now: datetime
-) -> list[int]:
+) -> list[StoryProbe]:
     rows = []
     for m in new:
         p = m.post
@@ -235,40 +293,68 @@ def _insert_new(
     for chunk in _chunks(revisions):
         session.execute(Revision.__table__.insert(), list(chunk))
     _insert_ignore(session, UpdateKey, keys)
-    return ids
+    return [
+        StoryProbe(uid, r["headline"], r["body"], r["published_at"], r["headline_hash"])
+        for uid, r in zip(ids, rows, strict=True)
+    ]
 
 
-def link_stories(session: Session, source_id: int, ids: Sequence[int]) -> int:
-    """Give new updates the story of a near-duplicate in another source; returns links made."""
-    if not ids:
-        return 0
-    news = session.execute(select(Update).where(Update.id.in_(ids))).scalars().all()
+STORY_CANDIDATES = 200  # stored updates verified per new update, newest first
+SAME_HEADLINE = 20  # updates of another source with the same headline verified per new update
+
+
+def story_matches(
+    session: Session, source_id: int, news: Sequence[Update | StoryProbe]
+) -> tuple[dict[int, Update], dict[int, list[int]]]:
+    """For each new update, the stored update of another source that best tells the same
+    news (when one does), and the LSH bands of every new update.
+
+    Candidates are the updates sharing an LSH band with it (the newest STORY_CANDIDATES)
+    or its headline (the newest SAME_HEADLINE), of another source and published within
+    STORY_WINDOW_HOURS; each is verified by shingle overlap (`dedup.same_story`). A whole
+    batch of new updates costs three queries, not a few per update.
+    """
     prints = {u.id: dedup.shingles(u.headline, u.body) for u in news}
-    bands = {u.id: dedup.lsh_bands(prints[u.id]) for u in news}
-    band_rows = [{"band": b, "update_id": uid} for uid, bs in bands.items() for b in bs]
+    bands = dict(zip(prints, dedup.lsh_bands_many(list(prints.values())), strict=True))
+    hits: dict[int, list[int]] = {}
     all_bands = sorted({b for bs in bands.values() for b in bs})
-    hits: dict[int, set[int]] = {}
     for chunk in _chunks(all_bands):
-        for band, uid in session.execute(
-            select(LshBand.band, LshBand.update_id).where(LshBand.band.in_(chunk))
-        ):
-            hits.setdefault(band, set()).add(uid)
-    linked = 0
-    window = timedelta(hours=dedup.STORY_WINDOW_HOURS)
+        for band, uid in session.execute(_BAND_HITS, {"bands": list(chunk)}):
+            hits.setdefault(band, []).append(uid)
+    by_band: dict[int, list[int]] = {}
     for u in news:
-        candidate_ids = set().union(*(hits.get(b, set()) for b in bands[u.id]))
-        stmt = select(Update).where(Update.source_id != source_id)
-        by_band = stmt.where(Update.id.in_(list(candidate_ids)[:200]))
-        candidates = list(session.execute(by_band).scalars()) if candidate_ids else []
-        if u.headline_hash:
-            same_head = stmt.where(Update.headline_hash == u.headline_hash).limit(20)
-            candidates += list(session.execute(same_head).scalars())
+        found = {c for b in bands[u.id] for c in hits.get(b, ())}
+        found.discard(u.id)
+        by_band[u.id] = sorted(found, reverse=True)[:STORY_CANDIDATES]
+    heads = sorted({u.headline_hash for u in news if u.headline_hash})
+    by_head: dict[str, list[int]] = {}
+    for chunk in _chunks(heads):
+        params = {"heads": list(chunk), "source_id": source_id, "most": SAME_HEADLINE}
+        for uid, head in session.execute(_SAME_HEADLINE, params):
+            by_head.setdefault(head, []).append(uid)
+    wanted = sorted(
+        {c for ids in by_band.values() for c in ids} | {c for ids in by_head.values() for c in ids}
+    )
+    stored: dict[int, Update] = {}
+    for chunk in _chunks(wanted):
+        params = {"ids": list(chunk), "source_id": source_id}
+        stored.update((c.id, c) for c in session.execute(_CANDIDATES, params).scalars())
+    other_prints: dict[int, set[str]] = {}
+    window = timedelta(hours=dedup.STORY_WINDOW_HOURS)
+    matches: dict[int, Update] = {}
+    for u in news:
+        ids = by_band[u.id] + [c for c in by_head.get(u.headline_hash or "", ()) if c != u.id]
         best: Update | None = None
         best_score = 0.0
-        for c in candidates:
+        for cid in dict.fromkeys(ids):
+            c = stored.get(cid)
+            if c is None:
+                continue
             if u.published_at and c.published_at and abs(u.published_at - c.published_at) > window:
                 continue
-            other = dedup.shingles(c.headline, c.body)
+            other = other_prints.get(cid)
+            if other is None:
+                other = other_prints[cid] = dedup.shingles(c.headline, c.body)
             same_headline = bool(u.headline_hash) and c.headline_hash == u.headline_hash
             if same_headline or dedup.same_story(prints[u.id], other):
                 score = len(prints[u.id] & other) / max(1, len(prints[u.id] | other))
@@ -276,16 +362,49 @@ def link_stories(session: Session, source_id: int, ids: Sequence[int]) -> int:
                 if best is None or score > best_score:
                     best, best_score = c, score
         if best is not None:
-            if best.story_id is None:
-                story = Story(created_at=utcnow())
-                session.add(story)
-                session.flush()
-                best.story_id = story.id
+            matches[u.id] = best
+    return matches, bands
+
+
+def link_stories(
+    session: Session,
+    source_id: int,
+    ids: Sequence[int],
+    *,
+    news: Sequence[StoryProbe] | None = None,
+) -> int:
+    """Give new updates the story of a near-duplicate in another source; returns links made.
+
+    `news`: the new updates as just inserted (else they are loaded by id)."""
+    if not ids:
+        return 0
+    found: Sequence[Update | StoryProbe] = news or (
+        session.execute(select(Update).where(Update.id.in_(ids))).scalars().all()
+    )
+    matches, bands = story_matches(session, source_id, found)
+    storyless = {b.id: b for b in matches.values() if b.story_id is None}
+    if storyless:
+        stories = {uid: Story(created_at=utcnow()) for uid in storyless}
+        session.add_all(stories.values())
+        session.flush()
+        for uid, best in storyless.items():
+            best.story_id = stories[uid].id
+    linked: dict[int, list[int]] = {}
+    for u in found:
+        best = matches.get(u.id)
+        if best is not None:
             u.story_id = best.story_id
-            linked += 1
+            linked.setdefault(best.story_id, []).append(u.id)  # type: ignore[arg-type]
+    if news is not None:  # plain records: write the links ourselves
+        for story_id, uids in linked.items():
+            for chunk in _chunks(uids):
+                session.execute(
+                    update(Update).where(Update.id.in_(chunk)).values(story_id=story_id)
+                )
+    band_rows = [{"band": b, "update_id": uid} for uid, bs in bands.items() for b in bs]
     for chunk in _chunks(band_rows):
         session.execute(LshBand.__table__.insert(), list(chunk))
-    return linked
+    return len(matches)
 
 
 def save_posts(session: Session, source_id: int, result: CrawlResult, now: datetime) -> SaveCounts:
@@ -338,9 +457,10 @@ def save_posts(session: Session, source_id: int, result: CrawlResult, now: datet
     fresh = [i for i in range(len(merged)) if i not in matched and i not in twins]
     fresh.sort(key=lambda i: (merged[i].post.published_at or _EPOCH, -merged[i].position))
     new = [merged[i] for i in fresh]
-    counts.new_ids = _insert_new(session, source_id, new, now)
+    probes = _insert_new(session, source_id, new, now)
+    counts.new_ids = [p.id for p in probes]
     counts.new = len(counts.new_ids)
-    link_stories(session, source_id, counts.new_ids)
+    link_stories(session, source_id, counts.new_ids, news=probes)
     return counts
 
 
@@ -360,8 +480,11 @@ def save_crawl(
     all of it commits together or not at all.
     """
     now = now or utcnow()
-    src = _lock_source(session, source_id)
-    counts = save_posts(session, source_id, result, now) if result.posts else SaveCounts()
+    counts = SaveCounts()
+    ended: bool | None = None  # whether the source had ended before, when we know it
+    if result.posts:
+        ended = _lock_source(session, source_id)
+        counts = save_posts(session, source_id, result, now)
     for url, v in result.validators.items():
         row = session.execute(
             select(HttpValidator).where(
@@ -380,39 +503,48 @@ def save_crawl(
             )
         else:
             row.etag, row.last_modified, row.updated_at = v.etag, v.last_modified, now
-    src.last_crawl_at = now
-    src.last_status = result.status
-    src.last_http_status = result.http_status
-    # A crawl that worked around bad input (a truncated feed, a wrong charset) says so too.
-    src.last_error = result.error or ("; ".join(result.warnings)[:2000] or None)
-    src.polls += 1
+    values: dict[str, Any] = {
+        "last_crawl_at": now,
+        "last_status": result.status,
+        "last_http_status": result.http_status,
+        # A crawl that worked around bad input (a truncated feed, a wrong charset) says so.
+        "last_error": result.error or ("; ".join(result.warnings)[:2000] or None),
+    }
     if result.path:
-        src.last_path = result.path
+        values["last_path"] = result.path
     if counts.new or counts.changed:
-        src.last_change_at = now
+        values["last_change_at"] = now
     if result.posts:
-        src.had_posts = True
-    if result.ended and not src.ended:
-        src.ended, src.ended_at = True, now
+        values["had_posts"] = True
+    if result.ended and ended is None:  # a crawl without posts read no lock: ask now
+        ended = bool(session.execute(_LOCK, {"source_id": source_id}).scalar_one())
+    if result.ended and not ended:
+        values["ended"], values["ended_at"] = True, now
     if result.status == "gone":
-        src.gone = True
-    for name, value in (state(counts) if state else {}).items():
-        setattr(src, name, value)
-    started = result.started_at or now
-    session.add(
-        CrawlRun(
-            source_id=source_id,
-            started_at=started,
-            finished_at=now,
-            status=result.status,
-            http_status=result.http_status,
-            error=result.error,
-            pages=result.pages,
-            new=counts.new,
-            changed=counts.changed,
-            unchanged=counts.unchanged,
-            duration_ms=int(result.duration * 1000),
-            worker=worker,
-        )
+        values["gone"] = True
+    values.update(state(counts) if state else {})
+    session.execute(
+        _source_update(frozenset(values)),
+        {f"v_{k}": v for k, v in values.items()} | {"source_id": source_id},
+    )
+    loaded = session.identity_map.get(identity_key(Source, source_id))
+    if loaded is not None:  # a Source this session holds no longer says what the row says
+        session.expire(loaded)
+    session.execute(
+        _INSERT_RUN,
+        {
+            "source_id": source_id,
+            "started_at": result.started_at or now,
+            "finished_at": now,
+            "status": result.status,
+            "http_status": result.http_status,
+            "error": result.error,
+            "pages": result.pages,
+            "new": counts.new,
+            "changed": counts.changed,
+            "unchanged": counts.unchanged,
+            "duration_ms": int(result.duration * 1000),
+            "worker": worker,
+        },
     )
     return counts

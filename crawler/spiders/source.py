@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -101,7 +101,9 @@ class SourceSpider(Spider):
             meta={"job": job, "page": page, "handle_httpstatus_list": [304]},
         )
 
-    def parse_page(self, response: Response) -> Iterator[Request]:
+    def parse_page(self, response: Response) -> list[Request]:
+        # A list, not a generator: Scrapy parses the source of a generator callback (to warn
+        # about `return value`) at every response when the callback is a bound method.
         job: CrawlJob = response.meta["job"]
         page: int = response.meta["page"]
         job.pending -= 1
@@ -110,7 +112,7 @@ class SourceSpider(Spider):
             result.http_status = response.status
         if response.status == 304:
             job.finish("not_modified")
-            return
+            return []
         result.pages += 1
         if page == 1:
             etag, modified = _header(response, "ETag"), _header(response, "Last-Modified")
@@ -129,11 +131,11 @@ class SourceSpider(Spider):
                 job.finish("error", str(exc))
             else:
                 job.finish()  # a later page that fails keeps what the first pages gave
-            return
+            return []
         except Exception as exc:  # an extractor bug must cost one source, not the daemon
             log.exception("extract failed for %s", response.url)
             job.finish("error", f"extract: {type(exc).__name__}: {exc}")
-            return
+            return []
         if page == 1:
             result.path, result.ended = extraction.path, extraction.ended
         elif extraction.ended:
@@ -145,9 +147,9 @@ class SourceSpider(Spider):
             job.full or job.is_known is None or not all(job.is_known(p) for p in extraction.posts)
         )
         if next_url and next_url not in job.visited and page < job.spec.max_pages and deeper:
-            yield self.request(job, next_url, page + 1)
-        else:
-            job.finish()
+            return [self.request(job, next_url, page + 1)]
+        job.finish()
+        return []
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""vigie's benchmarks: `python bench/run.py [--quick] [--json OUT]` (see bench/README.md)."""
