@@ -74,6 +74,7 @@ class Newsroom:
         states: Sequence[State] | None = None,
         auto_advance: float | None = None,
         *,
+        advance_after: Sequence[str] = (),
         step: int = 0,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -82,6 +83,11 @@ class Newsroom:
         if not self._states:
             raise ValueError("newsroom: at least one state is needed")
         self.auto_advance = auto_advance
+        # With auto_advance: paths that must each have been served at the current step before
+        # the next one comes, so a loaded machine slows the story down instead of letting a
+        # poller miss a state it had no chance to see.
+        self.advance_after = tuple(advance_after)
+        self._served: dict[str, int] = {}  # path -> the latest step it was served at
         self.extra_routes: dict[str, RouteHandler] = {}
         self.base_url: str | None = None
         self._host, self._port = host, port
@@ -186,6 +192,9 @@ class Newsroom:
     def _tick(self) -> None:
         assert self.auto_advance
         while not self._stopping.wait(self.auto_advance):
+            with self._lock:
+                if any(self._served.get(p, -1) < self._step for p in self.advance_after):
+                    continue
             if self.step >= self.last_step or self.advance() >= self.last_step:
                 return
 
@@ -238,6 +247,7 @@ class Newsroom:
             return 404, {"Content-Type": HTML}, NOT_FOUND_HTML.encode()
         with self._lock:
             step = self._step
+            self._served[request.path] = step
             body = self._body(key, render, step)
             if body is None:
                 return 404, {"Content-Type": HTML}, NOT_FOUND_HTML.encode()

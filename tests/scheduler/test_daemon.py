@@ -24,6 +24,15 @@ pytestmark = pytest.mark.slow
 
 LIVE = ("live-jsonld", "live-microdata", "live-plain")
 FEEDS = ("feed-rss", "feed-atom", "feed-rdf")
+# Every watched resource: the blog moves on only once the daemon has seen each at its step.
+WATCHED = (
+    "/live/jsonld",
+    "/live/microdata",
+    "/live/plain",
+    "/feeds/rss.xml",
+    "/feeds/atom.xml",
+    "/feeds/rdf.xml",
+)
 
 
 class DaemonProcess:
@@ -96,7 +105,7 @@ def settled(config: Path, sources: tuple[str, ...], total: int) -> Callable[[], 
 
 @pytest.fixture
 def advancing_site() -> Iterator[Newsroom]:
-    site = Newsroom(auto_advance=1.0)
+    site = Newsroom(auto_advance=1.0, advance_after=WATCHED)
     site.start()
     yield site
     site.stop()
@@ -132,7 +141,7 @@ def test_daemon_captures_everything_once_uses_304_stops_ended_and_stops_cleanly(
     config = write_config(tmp_path / "config.toml", newsroom_sources(advancing_site, interval="1s"))
     daemon = DaemonProcess(config, "--log-format", "json")
     try:
-        wait_for(lambda: advancing_site.step == advancing_site.last_step, 30, "the blog to end")
+        wait_for(lambda: advancing_site.step == advancing_site.last_step, 90, "the blog to end")
         wait_for(settled(config, LIVE, FINAL_REVISIONS), 30, "every post and edit")
         wait_for(lambda: all(count_updates(config, s) == 22 for s in FEEDS), 20, "the feeds")
         ended_at = time.monotonic()
@@ -179,10 +188,10 @@ def test_kill_9_then_restart_loses_and_doubles_nothing(
         first.proc.wait(timeout=10)
     finally:
         first.kill()
-    time.sleep(1.5)  # the blog goes on meanwhile
+    advancing_site.advance()  # the blog goes on meanwhile
     second = DaemonProcess(config)
     try:
-        wait_for(lambda: advancing_site.step == advancing_site.last_step, 30, "the blog to end")
+        wait_for(lambda: advancing_site.step == advancing_site.last_step, 90, "the blog to end")
         wait_for(settled(config, LIVE, FINAL_REVISIONS), 30, "every post and edit")
         wait_for(lambda: all(count_updates(config, s) == 22 for s in FEEDS), 20, "the feeds")
         code, _ = second.stop()
