@@ -168,8 +168,8 @@ async def _measure(config: Config, rounds: int) -> dict[str, Any]:
     bare = BareClient(config.crawler)
     await service.start()
     await bare.start()
+    poller = Poller(config, store, service, owner=leases.worker_id(), sticky=True)
     try:
-        poller = Poller(config, store, service, owner=leases.worker_id(), sticky=True)
         await asyncio.to_thread(poller.sync_sources)
         # First polls: 200s, whose ETags vigie stores; robots.txt is fetched by both sides.
         first = await asyncio.gather(*(poller.poll(s) for s in sources))
@@ -192,6 +192,7 @@ async def _measure(config: Config, rounds: int) -> dict[str, Any]:
                 raise RuntimeError(f"poll bench: vigie got {not_304[0]}")
         return {"bare": bare_times, "vigie": vigie_times}
     finally:
+        poller.close()
         await service.stop()
         await bare.stop()
         store.close()

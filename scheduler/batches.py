@@ -7,18 +7,29 @@ thread for the GIL at every hop. `StoreQueue` gathers the steps that polls ask f
 the store thread is busy and runs them together: one hop and one transaction for the
 lot, each step a function of the session.
 
+Steps of the same kind can be grouped (`run_grouped`): a batch hands all the items of one
+group function to a single call of it, which does their work in a few set-wise statements
+(one UPDATE ... WHERE id IN (...) for a hundred lease claims, one executemany for a hundred
+crawl records) instead of a few statements per item; each statement costs more in
+SQLAlchemy than in the database.
+
+A poll announces its save while it crawls (`coming`); a batch then waits for such steps a
+little (LINGER), so that the saves of polls answered a millisecond apart share one commit
+instead of one each. Nothing announced, nothing waited for.
+
 A step that raises is not allowed to take the others down with it: the transaction is
-rolled back and every step of the batch is run again in a transaction of its own, so each
-gets its own outcome, as when they were not batched. A crawl's writes stay atomic: they
-commit with their batch or not at all.
+rolled back and every step of the batch is run again in a transaction of its own (a
+grouped one as a group of one), so each gets its own outcome, as when they were not
+batched. A crawl's writes stay atomic: they commit with their batch or not at all.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -28,14 +39,28 @@ from storage.db import Store
 
 log = logging.getLogger("vigie.store")
 T = TypeVar("T")
+ItemT = TypeVar("ItemT")
 MAX_BATCH = 100  # steps per transaction
+LINGER = 0.05  # seconds a step may wait for the steps announced as coming
+
+# Does the work of several items at once: one result per item, in their order.
+Group = Callable[[Session, list[ItemT]], list[T]]
 
 
 @dataclass(slots=True)
 class _Step:
-    fn: Callable[[Session], Any]
+    fn: Callable[[Session], Any] | None
     future: asyncio.Future[Any]
     alone: bool = False
+    group: Group[Any, Any] | None = None
+    item: Any = None
+    since: float = 0.0  # when it was asked for (loop time)
+
+    def run(self, session: Session) -> Any:
+        if self.group is None:
+            assert self.fn is not None
+            return self.fn(session)
+        return self.group(session, [self.item])[0]
 
 
 class StoreQueue:
@@ -53,20 +78,52 @@ class StoreQueue:
         self._pending: list[_Step] = []
         self._running = 0
         self._drains: set[asyncio.Task[None]] = set()
+        self._coming = 0  # steps announced (`coming`), not asked for yet
+        self._lingering: list[asyncio.Future[None]] = []
 
     async def run(self, fn: Callable[[Session], T], *, alone: bool = False) -> T:
         """`fn(session)` in a store transaction shared with other steps (in one of its own
         when `alone`: a crawl with many posts, whose objects should not pile up in a
         session shared with others); its result."""
+        future = asyncio.get_running_loop().create_future()
+        return await self._add(_Step(fn, future, alone))  # type: ignore[no-any-return]
+
+    async def run_grouped(self, group: Group[ItemT, T], item: ItemT) -> T:
+        """`item` done by `group(session, items)` together with the other items of the same
+        group in the batch (a shared transaction); its result."""
+        future = asyncio.get_running_loop().create_future()
+        return await self._add(_Step(None, future, group=group, item=item))  # type: ignore[no-any-return]
+
+    @contextmanager
+    def coming(self) -> Iterator[None]:
+        """Announces a step asked for when the block ends (a poll's save, after its crawl):
+        meanwhile, batches wait for it a little (LINGER) rather than commit without it."""
+        self._coming += 1
+        try:
+            yield
+        finally:
+            self._coming -= 1
+            self._wake()
+
+    def _add(self, step: _Step) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
-        step = _Step(fn, loop.create_future(), alone)
+        step.since = loop.time()
         self._pending.append(step)
         if self._running < self.threads:
             self._running += 1
             task = loop.create_task(self._drain())
             self._drains.add(task)
             task.add_done_callback(self._drains.discard)
-        return await step.future  # type: ignore[no-any-return]
+        self._wake()
+        return step.future
+
+    def _wake(self) -> None:
+        """Ends the lingering of batches that have nothing more to wait for."""
+        if self._lingering and (self._coming == 0 or len(self._pending) >= MAX_BATCH):
+            for waiter in self._lingering:
+                if not waiter.done():
+                    waiter.set_result(None)
+            self._lingering.clear()
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(*args)` on the store's thread, outside any batch (it opens its own session)."""
@@ -77,6 +134,9 @@ class StoreQueue:
         loop = asyncio.get_running_loop()
         try:
             while self._pending:
+                await self._linger(loop)
+                if not self._pending:  # another drain took them
+                    break
                 batch = self._next_batch()
                 try:
                     outcomes = await loop.run_in_executor(self.executor, self._run_batch, batch)
@@ -91,6 +151,26 @@ class StoreQueue:
                         step.future.set_exception(value)
         finally:
             self._running -= 1
+
+    async def _linger(self, loop: asyncio.AbstractEventLoop) -> None:
+        """While steps are announced as coming, give the oldest pending one up to LINGER to
+        be joined by them. With many polls in flight their saves come at the pace of the
+        responses, one every millisecond or so; a transaction per handful of steps costs more
+        (session, BEGIN, a COMMIT writing the same pages again) than the steps themselves.
+        Nothing coming (one poll alone, the last of a burst): no wait."""
+        head = self._pending[0]
+        if head.alone or self._coming == 0 or len(self._pending) >= MAX_BATCH:
+            return
+        wait = head.since + LINGER - loop.time()
+        if wait <= 0:
+            return
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._lingering.append(waiter)
+        timer = loop.call_later(wait, _resolve, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
 
     def _next_batch(self) -> list[_Step]:
         """The oldest pending steps: up to MAX_BATCH light ones, or one step run alone."""
@@ -110,7 +190,7 @@ class StoreQueue:
         if len(batch) > 1:
             try:
                 with self.store.session() as session:
-                    results = [step.fn(session) for step in batch]
+                    results = _run_together(session, batch)
                 return [(True, r) for r in results]
             except Exception as exc:
                 log.debug("store: a batch of %d failed (%s); one by one now", len(batch), exc)
@@ -118,11 +198,35 @@ class StoreQueue:
         for step in batch:
             try:
                 with self.store.session() as session:
-                    outcomes.append((True, step.fn(session)))
+                    outcomes.append((True, step.run(session)))
             except Exception as exc:
                 outcomes.append((False, exc))
         return outcomes
 
     def close(self) -> None:
-        """Let the thread go (it also goes when the queue is collected)."""
-        self.executor.shutdown(wait=False)
+        """Let the thread go once the batch it runs, if any, is done; steps asked for after
+        this fail (RuntimeError). It also goes when the queue is collected."""
+        self.executor.shutdown(wait=True)
+
+
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+def _run_together(session: Session, batch: list[_Step]) -> list[Any]:
+    """The results of a batch's steps in one session: plain steps in their order, then each
+    group once with all its items (steps in one batch are of different polls, whose order
+    between them does not matter)."""
+    results: list[Any] = [None] * len(batch)
+    groups: dict[Group[Any, Any], list[int]] = {}
+    for i, step in enumerate(batch):
+        if step.group is None:
+            results[i] = step.run(session)
+        else:
+            groups.setdefault(step.group, []).append(i)
+    for group, indexes in groups.items():
+        out = group(session, [batch[i].item for i in indexes])
+        for i, result in zip(indexes, out, strict=True):
+            results[i] = result
+    return results

@@ -172,6 +172,7 @@ class Daemon:
         await self.crawler.stop()
         if self.running:
             await asyncio.wait(list(self.running.values()), timeout=STOP_GRACE)
+        self.poller.close()  # after the store batch in flight, if any
         with self.store.session() as session:
             leases.release_all(session, self.owner)
         log.info("daemon stopped")

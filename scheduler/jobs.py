@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +26,7 @@ from storage import leases
 from storage.db import Store
 from storage.models import HttpValidator, Source
 from storage.queries import known_posts
-from storage.writes import SaveCounts, ensure_sources, save_crawl
+from storage.writes import SaveCounts, StateFn, ensure_sources, save_crawl, save_quiet_crawls
 from vigie.config import Config, SourceConfig
 
 log = logging.getLogger("vigie.poll")
@@ -35,13 +34,15 @@ PG_STORE_THREADS = 4
 ALONE_POSTS = 50  # a crawl with more posts is saved in a transaction of its own
 
 # A poll's crawl state: the source's counters (read by the lease claim itself when there
-# is one) and its page's validators; statements built once.
+# is one) and its page's validators; statements built once, for a batch of sources.
 _STATE = ("had_posts", "polls", "failures", "current_interval")
-_SOURCE_STATE = select(*(Source.__table__.c[c] for c in _STATE)).where(
-    Source.__table__.c.id == bindparam("source_id")
+_SOURCES = Source.__table__
+_SOURCE_STATES = select(_SOURCES.c.id, *(_SOURCES.c[c] for c in _STATE)).where(
+    _SOURCES.c.id.in_(bindparam("source_ids", expanding=True))
 )
-_VALIDATORS = select(HttpValidator.etag, HttpValidator.last_modified).where(
-    HttpValidator.source_id == bindparam("source_id"), HttpValidator.url == bindparam("url")
+_V = HttpValidator.__table__.c
+_VALIDATORS = select(_V.source_id, _V.url, _V.etag, _V.last_modified).where(
+    _V.source_id.in_(bindparam("source_ids", expanding=True))
 )
 
 
@@ -96,7 +97,8 @@ class Poller:
         self.queue = StoreQueue(store, threads)
 
     def close(self) -> None:
-        """Let the store thread go (it also goes when the poller is collected)."""
+        """Let the store thread go, once the batch it runs is done; the poller cannot poll
+        any more. Called where its life ends (the daemon's stop, `run --once`, `crawl`)."""
         self.queue.close()
 
     def _lease_hold(self) -> timedelta:
@@ -122,25 +124,41 @@ class Poller:
                 leases.release_dead_local(session)
         return self.source_ids
 
-    def _context(self, session: Session, source_id: int, url: str) -> _Context | datetime | None:
-        """The crawl state of a source, or, when another worker holds it, its lease's end."""
+    def _contexts(
+        self, session: Session, wanted: list[tuple[int, str]]
+    ) -> list[_Context | datetime | None]:
+        """The crawl state of sources (source id, page URL), a batch of polls' worth, in a few
+        statements; for a source another worker holds, its lease's end instead."""
+        ids = [source_id for source_id, _ in wanted]
         if self.owner is not None:
             now = datetime.now(UTC)
             until = now + self._lease_hold()
-            row = leases.claim_reading(session, source_id, self.owner, until, now, _STATE)
-            if row is None:
-                return leases.holder(session, source_id)[1]
+            rows = leases.claim_many_reading(session, ids, self.owner, until, now, _STATE)
         else:
-            row = session.execute(_SOURCE_STATE, {"source_id": source_id}).one()
-        found = session.execute(_VALIDATORS, {"source_id": source_id, "url": url}).first()
-        return _Context(
-            source_id=source_id,
-            validators=Validators(found.etag, found.last_modified) if found else None,
-            had_posts=row.had_posts,
-            polls=row.polls,
-            failures=row.failures,
-            current_interval=row.current_interval,
-        )
+            rows = {row.id: row for row in session.execute(_SOURCE_STATES, {"source_ids": ids})}
+        known: dict[tuple[int, str], Validators] = {}
+        if rows:
+            for v in session.execute(_VALIDATORS, {"source_ids": list(rows)}):
+                known[(v.source_id, v.url)] = Validators(v.etag, v.last_modified)
+        contexts: list[_Context | datetime | None] = []
+        for source_id, url in wanted:
+            row = rows.get(source_id)
+            if row is None:
+                if self.owner is None:
+                    raise LookupError(f"store: source {source_id} has no row")
+                contexts.append(leases.holder(session, source_id)[1])
+                continue
+            contexts.append(
+                _Context(
+                    source_id=source_id,
+                    validators=known.get((source_id, url)),
+                    had_posts=row.had_posts,
+                    polls=row.polls,
+                    failures=row.failures,
+                    current_interval=row.current_interval,
+                )
+            )
+        return contexts
 
     def _is_known(self, source_id: int) -> Any:
         def check(post: RawPost) -> bool:
@@ -150,14 +168,11 @@ class Poller:
 
         return check
 
-    def _save(
-        self,
-        session: Session,
-        source_id: int,
-        result: CrawlResult,
-        state: Callable[[SaveCounts], dict[str, Any]],
-    ) -> SaveCounts:
-        return save_crawl(session, source_id, result, state=state, worker=self.owner)
+    def _save_quiet(
+        self, session: Session, crawls: list[tuple[int, CrawlResult, StateFn]]
+    ) -> list[SaveCounts]:
+        """The crawls without posts of a batch of polls (most polls: unchanged pages)."""
+        return save_quiet_crawls(session, crawls, worker=self.owner)
 
     async def poll(self, source: SourceConfig, *, force_full: bool = False) -> PollReport:
         started = time.monotonic()
@@ -174,18 +189,19 @@ class Poller:
             await self.queue.call(self.sync_sources)
         source_id = self.source_ids[source.name]
         spec = self.config.spec(source)
-        ctx = await self.queue.run(lambda session: self._context(session, source_id, spec.url))
+        ctx = await self.queue.run_grouped(self._contexts, (source_id, spec.url))
         if not isinstance(ctx, _Context):
             log.debug("source %s is leased by another worker until %s", source.name, ctx)
             return PollReport(source.name, "leased", next_run_at=ctx)
         full = force_full or ctx.polls % self.config.scheduler.full_every == 0
-        result = await self.crawler.crawl(
-            spec,
-            validators=ctx.validators,
-            full=full,
-            is_known=self._is_known(source_id),
-            had_posts=ctx.had_posts,
-        )
+        with self.queue.coming():  # its save: batches of saves wait for it a little
+            result = await self.crawler.crawl(
+                spec,
+                validators=ctx.validators,
+                full=full,
+                is_known=self._is_known(source_id),
+                had_posts=ctx.had_posts,
+            )
         if self.stopping and result.status == "error" and not result.posts:
             return PollReport(source.name, "abandoned", error=result.error)
         state: dict[str, Any] = {}
@@ -212,10 +228,15 @@ class Poller:
             state.update(self._lease_after(source, state["next_run_at"]))
             return state
 
-        counts = await self.queue.run(
-            lambda session: self._save(session, source_id, result, decide),
-            alone=len(result.posts) > ALONE_POSTS,
-        )
+        if result.posts:
+            counts = await self.queue.run(
+                lambda session: save_crawl(
+                    session, source_id, result, state=decide, worker=self.owner
+                ),
+                alone=len(result.posts) > ALONE_POSTS,
+            )
+        else:
+            counts = await self.queue.run_grouped(self._save_quiet, (source_id, result, decide))
         report = PollReport(
             source=source.name,
             status=result.status,
@@ -254,6 +275,8 @@ class Poller:
 
 def log_report(r: PollReport) -> None:
     level = logging.WARNING if r.status in ("error", "gone") else logging.INFO
+    if not log.isEnabledFor(level):
+        return
     fields = {
         "source": r.source,
         "status": r.status,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from difflib import SequenceMatcher
@@ -90,6 +90,7 @@ def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
+@lru_cache(maxsize=4096)  # a crawl hashes each key of its posts three times
 def key_hash(key: str) -> str:
     return _digest(key)
 
@@ -257,51 +258,134 @@ def edit_score(headline_a: str, body_a: str, headline_b: str, body_b: str) -> fl
 
 # --- stories ----------------------------------------------------------------------------
 
-_SCHEME = "affine32"  # persisted bands depend on it: changing it means rebuilding lsh_bands
+# MinHash over word 3-shingles, a batch of texts at a time in numpy. A shingle is hashed from
+# its three words' hashes (blake2b of each word, memoized: news vocabulary repeats), mixed
+# with MurmurHash3's 64-bit finalizer; its high 32 bits go through NUM_PERM permutations
+# a * h + b mod 2^32 (a odd: a bijection), drawn by numpy's RandomState(MINHASH_SEED); a
+# band key mixes its ROWS minima with the band number. Persisted bands depend on every step:
+# changing one means recomputing lsh_bands (migration 0003 did it once).
+MINHASH_SEED = 7
+_WORD_HASHES: dict[str, int] = {}
+_WORD_HASHES_MAX = 500_000
+_GOLDEN = 0x9E3779B97F4A7C15  # stands in for missing words of a short text's one shingle
 
 
 @cache
-def _minhash_factory() -> Callable[[], Any]:
-    # datasketch pulls in scipy (~0.4 s): imported on the first write, not by every command.
-    from datasketch import MinHash
+def _permutations() -> tuple[Any, Any]:
+    import numpy as np  # imported on the first write, not by every command
 
-    perms = MinHash(num_perm=NUM_PERM, seed=7, scheme=_SCHEME).permutations
-    return lambda: MinHash(num_perm=NUM_PERM, permutations=perms, scheme=_SCHEME)
+    gen = np.random.RandomState(MINHASH_SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
+
+
+def _fmix64(h: Any) -> Any:
+    """MurmurHash3's finalizer on a uint64 array: an avalanching bijection."""
+    h = h ^ (h >> 33)
+    h = h * 0xFF51AFD7ED558CCD
+    h = h ^ (h >> 33)
+    h = h * 0xC4CEB9FE1A85EC53
+    return h ^ (h >> 33)
+
+
+def _word_hash(word: str) -> int:
+    h = _WORD_HASHES.get(word)
+    if h is None:
+        if len(_WORD_HASHES) >= _WORD_HASHES_MAX:
+            _WORD_HASHES.clear()
+        digest = hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest()
+        h = _WORD_HASHES[word] = int.from_bytes(digest, "little")
+    return h
+
+
+def tokens(headline: str, body: str) -> list[str]:
+    """The words of "headline body" (no word spans the space); each part's normalized text
+    is likely cached already (its content print and hash were just taken)."""
+    return words(headline) + words(body)
+
+
+def shingles_of(token_list: Sequence[str]) -> set[str]:
+    n = len(token_list)
+    if n < SHINGLE:
+        return {" ".join(token_list)} if token_list else set()
+    return {" ".join(token_list[i : i + SHINGLE]) for i in range(n - SHINGLE + 1)}
 
 
 def shingles(headline: str, body: str) -> set[str]:
-    # The words of "headline body": no word spans the space, and each part's normalized
-    # text is likely cached already (its content print and hash were just taken).
-    tokens = words(headline) + words(body)
-    if len(tokens) < SHINGLE:
-        return {" ".join(tokens)} if tokens else set()
-    return {" ".join(tokens[i : i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1)}
+    return shingles_of(tokens(headline, body))
 
 
 def lsh_bands(shingle_set: set[str]) -> list[int]:
     """One signed 64-bit key per LSH band of the text's MinHash signature."""
-    return lsh_bands_many([shingle_set])[0]
-
-
-def lsh_bands_many(shingle_sets: Sequence[set[str]]) -> list[list[int]]:
-    """`lsh_bands` of each set; one MinHash set up for the whole batch."""
-    out: list[list[int]] = []
-    base = None
-    for shingle_set in shingle_sets:
-        if not shingle_set:
-            out.append([])
+    columns: tuple[list[int], list[int], list[int]] = ([], [], [])
+    for shingle in shingle_set:
+        if not shingle:
             continue
-        if base is None:
-            base = _minhash_factory()()
-        mh = base.copy()
-        mh.update_batch([s.encode("utf-8") for s in shingle_set])
-        sig = mh.hashvalues.astype("uint64")
-        bands = []
-        for b in range(BANDS):
-            chunk = sig[b * ROWS : (b + 1) * ROWS].tobytes()
-            digest = hashlib.blake2b(bytes([b]) + chunk, digest_size=8).digest()
-            bands.append(int.from_bytes(digest, "big", signed=True))
-        out.append(bands)
+        hashes = [_word_hash(w) for w in shingle.split(" ")]
+        for column, h in zip(columns, _padded(hashes), strict=True):
+            column.append(h)
+    return _bands(*columns, [len(columns[0])])[0]
+
+
+def lsh_bands_many(token_lists: Sequence[Sequence[str]]) -> list[list[int]]:
+    """`lsh_bands(shingles_of(t))` of each token list, the whole batch at once."""
+    firsts: list[int] = []
+    seconds: list[int] = []
+    thirds: list[int] = []
+    counts: list[int] = []
+    known = _WORD_HASHES.get
+    for token_list in token_lists:
+        hashes = list(map(known, token_list))
+        if None in hashes:
+            hashes = [
+                _word_hash(t) if h is None else h for t, h in zip(token_list, hashes, strict=True)
+            ]
+        if len(hashes) >= SHINGLE:
+            firsts += hashes[:-2]
+            seconds += hashes[1:-1]
+            thirds += hashes[2:]
+            counts.append(len(hashes) - 2)
+        elif hashes:
+            first, second, third = _padded(hashes)
+            firsts.append(first)
+            seconds.append(second)
+            thirds.append(third)
+            counts.append(1)
+        else:
+            counts.append(0)
+    return _bands(firsts, seconds, thirds, counts)
+
+
+def _padded(hashes: list[int]) -> tuple[int, int, int]:
+    """The three word hashes of a shingle; a short text's one shingle has fewer words."""
+    first, second, third = [*hashes, _GOLDEN, _GOLDEN][:SHINGLE]
+    return first, second, third
+
+
+def _bands(
+    firsts: list[int], seconds: list[int], thirds: list[int], counts: list[int]
+) -> list[list[int]]:
+    """Band keys of each text, given its shingles' word hashes ([] for no shingle)."""
+    import numpy as np
+
+    out: list[list[int]] = [[] for _ in counts]
+    if not firsts:
+        return out
+    w1, w2, w3 = (np.array(x, dtype=np.uint64) for x in (firsts, seconds, thirds))
+    mixed = _fmix64(w1 ^ _fmix64(w2 + _fmix64(w3 ^ np.uint64(_GOLDEN))))
+    a, b = _permutations()
+    permuted = (mixed >> 32).astype(np.uint32)[:, None] * a + b  # wraps: mod 2^32
+    full = [i for i, n in enumerate(counts) if n]
+    starts = np.cumsum([0, *counts])[full]
+    sig = np.minimum.reduceat(permuted, starts, axis=0).astype(np.uint64)
+    sig = sig.reshape(len(full), BANDS, 4)  # ROWS = 4: a band's minima are two uint64
+    key = _fmix64(
+        ((sig[:, :, 0] << 32) | sig[:, :, 1])
+        ^ _fmix64(((sig[:, :, 2] << 32) | sig[:, :, 3]) + np.arange(1, BANDS + 1, dtype=np.uint64))
+    )
+    for i, row in zip(full, key.view(np.int64).tolist(), strict=True):
+        out[i] = row
     return out
 
 

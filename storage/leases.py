@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -30,21 +31,21 @@ def worker_id() -> str:
 
 _SOURCES = Source.__table__
 # Built once: every poll claims, and building the statement cost more than running it.
-_CLAIM = (
+_CLAIMABLE = or_(
+    _SOURCES.c.lease_owner.is_(None),
+    _SOURCES.c.lease_owner == bindparam("owner"),
+    _SOURCES.c.lease_until.is_(None),
+    _SOURCES.c.lease_until < bindparam("now", type_=_SOURCES.c.lease_until.type),
+)
+_TAKE = {
+    "lease_owner": bindparam("owner"),
+    "lease_until": bindparam("until", type_=_SOURCES.c.lease_until.type),
+}
+_CLAIM = update(_SOURCES).where(_SOURCES.c.id == bindparam("source_id"), _CLAIMABLE).values(_TAKE)
+_CLAIM_MANY = (
     update(_SOURCES)
-    .where(
-        _SOURCES.c.id == bindparam("source_id"),
-        or_(
-            _SOURCES.c.lease_owner.is_(None),
-            _SOURCES.c.lease_owner == bindparam("owner"),
-            _SOURCES.c.lease_until.is_(None),
-            _SOURCES.c.lease_until < bindparam("now", type_=_SOURCES.c.lease_until.type),
-        ),
-    )
-    .values(
-        lease_owner=bindparam("owner"),
-        lease_until=bindparam("until", type_=_SOURCES.c.lease_until.type),
-    )
+    .where(_SOURCES.c.id.in_(bindparam("source_ids", expanding=True)), _CLAIMABLE)
+    .values(_TAKE)
 )
 
 
@@ -57,24 +58,27 @@ def claim(session: Session, source_id: int, owner: str, until: datetime, now: da
 
 
 @cache
-def _claim_returning(columns: tuple[str, ...]) -> Update:
-    return _CLAIM.returning(*(_SOURCES.c[c] for c in columns))
+def _claim_many_returning(columns: tuple[str, ...]) -> Update:
+    return _CLAIM_MANY.returning(_SOURCES.c.id, *(_SOURCES.c[c] for c in columns))
 
 
-def claim_reading(
+def claim_many_reading(
     session: Session,
-    source_id: int,
+    source_ids: Sequence[int],
     owner: str,
     until: datetime,
     now: datetime,
     columns: tuple[str, ...],
-) -> Row[Any] | None:
-    """`claim`, reading the source's `columns` in the same statement (UPDATE ... RETURNING);
-    None when another worker has the lease."""
-    params = {"source_id": source_id, "owner": owner, "until": until, "now": now}
-    row = session.execute(_claim_returning(columns), params).one_or_none()
-    _expire(session, source_id)
-    return row
+) -> dict[int, Row[Any]]:
+    """`claim` for several sources in one statement, reading their `columns` in it too
+    (UPDATE ... RETURNING): source id -> its row, for the sources claimed (those another
+    worker holds are left out)."""
+    params = {"source_ids": list(source_ids), "owner": owner, "until": until, "now": now}
+    rows = {row[0]: row for row in session.execute(_claim_many_returning(columns), params)}
+    if session.identity_map:
+        for source_id in source_ids:
+            _expire(session, source_id)
+    return rows
 
 
 def _expire(session: Session, source_id: int) -> None:

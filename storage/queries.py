@@ -9,6 +9,7 @@ The full-text part (query parsing, match and rank clauses) lives in storage/sear
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from storage.models import CrawlRun, HttpValidator, Revision, Source, Update, Up
 MAX_LIMIT = 100_000
 ORDERS = ("newest", "rank")
 STREAM_BATCH = 1000
+NEWEST_CANDIDATES = 1000  # newest matches by id read for a page of a search in newest order
 
 
 class QueryError(ValueError):
@@ -76,32 +78,48 @@ def _when() -> Any:
     return func.coalesce(Update.published_at, Update.first_seen_at)
 
 
-def encode_cursor(order: str, key: datetime | float, update_id: int) -> str:
-    """An opaque cursor: base64url of [order, sort key, id] of the last row of a page."""
+def encode_cursor(
+    order: str, key: datetime | float, update_id: int, ranked: tuple[int | None, ...] = ()
+) -> str:
+    """An opaque cursor: base64url of [order, sort key, id] of the last row of a page, and
+    in rank order the [low, high) id bounds of that row's slice (storage/search.py)."""
     value = key.astimezone(UTC).isoformat() if isinstance(key, datetime) else float(key)
-    raw = json.dumps([order, value, update_id], separators=(",", ":")).encode()
+    raw = json.dumps([order, value, update_id, *ranked], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, order: str) -> tuple[datetime | float, int]:
-    """The (sort key, id) a cursor resumes after; QueryError when it is not one of ours."""
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _decode(cursor: str, order: str) -> tuple[datetime | float, int, list[Any]]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        kind, value, update_id = json.loads(raw)
+        kind, value, update_id, *rest = json.loads(raw)
         if kind == "newest":
             key: datetime | float = datetime.fromisoformat(value)
             if key.tzinfo is None:
                 raise ValueError("naive time")
+            if rest:
+                raise ValueError("slice")
         elif kind == "rank":
             key = float(value)
+            if rest and (len(rest) != 2 or not all(v is None or _is_id(v) for v in rest)):
+                raise ValueError("slice")
         else:
             raise ValueError(kind)
-        if not isinstance(update_id, int) or isinstance(update_id, bool):
+        if not _is_id(update_id):
             raise ValueError("id")
     except (ValueError, TypeError, UnicodeDecodeError):
         raise QueryError(f"invalid cursor {cursor[:40]!r}") from None
     if kind != order:
         raise QueryError(f"this cursor continues a list in {kind} order, not {order}")
+    return key, update_id, rest
+
+
+def decode_cursor(cursor: str, order: str) -> tuple[datetime | float, int]:
+    """The (sort key, id) a cursor resumes after; QueryError when it is not one of ours."""
+    key, update_id, _ = _decode(cursor, order)
     return key, update_id
 
 
@@ -188,6 +206,166 @@ def _select(session: Session, f: UpdateFilter) -> _Selection | None:
     return _Selection(outer, key, picked.c.id, order, matches, rank is not None)
 
 
+@dataclass(slots=True)
+class _Ranked:
+    """A narrow row of a search in rank order, with the id bounds of its slice."""
+
+    id: int
+    rank: float
+    lo: int | None  # None: the slice reaches the oldest match
+    hi: int | None  # None: the slice reaches the newest
+
+
+def _sliced(f: UpdateFilter) -> bool:
+    """Whether this selection is ranked by slices (search in rank order, not collapsed)."""
+    return f.search is not None and not f.collapse and _order_of(f) == "rank"
+
+
+def _ranked(session: Session, f: UpdateFilter, want: int | None) -> Iterator[_Ranked]:
+    """The matches of a search in rank order, slice after slice (storage/search.py): the
+    RANK_SLICE newest matches best first, then the next older ones, and so on.
+
+    Each slice is ranked from the index alone; `updates` is read only to apply filters.
+    A fresh slice learns its bounds with the same statement (window aggregates over it);
+    a cursor's slice is read again by those bounds. `want` caps the rows the statements
+    return (None: all of them).
+    """
+    query = search.parse_query(f.search or "")
+    if query.empty:
+        return
+    dialect = session.get_bind().dialect.name
+    filtered = bool(f.sources or f.since or f.until or f.ids) or any(
+        v is not None for v in (f.highlighted, f.edited, f.story)
+    )
+    indexed = search.index_matches(dialect, query, with_updates=filtered)
+    id_col, rank = indexed.id, indexed.rank
+    matches = indexed.stmt
+    if f.sources:
+        matches = matches.join(Source, Source.id == Update.source_id)
+    matches = _where(matches, f)
+    after: tuple[float, int] | None = None
+    bounds: tuple[int | None, int | None] | None = None  # None: a fresh slice
+    below: int | None = None
+    if f.cursor:
+        key, after_id, rest = _decode(f.cursor, "rank")
+        after = (float(key), after_id)
+        bounds = (rest[0], rest[1]) if rest else (None, None)
+    given = 0
+    while want is None or given < want:
+        need = None if want is None else want - given
+        if bounds is None:
+            stmt = matches if below is None else matches.where(id_col < below)
+            part = search.newest_ranked(indexed, stmt, search.RANK_SLICE)
+            page = select(
+                part.c.id,
+                part.c.rank,
+                func.count().over().label("n"),
+                func.min(part.c.id).over().label("lo"),
+                func.max(part.c.id).over().label("hi"),
+            ).order_by(part.c.rank.desc(), part.c.id.desc())
+            found = session.execute(page.limit(need)).all()
+            if not found:
+                return
+            first = found[0]
+            lo = first.lo if first.n >= search.RANK_SLICE else None
+            hi = below if below is not None else first.hi + 1
+            rows = [(r.id, r.rank) for r in found]
+        else:
+            lo, hi = bounds
+            stmt = matches.add_columns(rank.label("rank"))
+            if lo is not None:
+                stmt = stmt.where(id_col >= lo)
+            if hi is not None:
+                stmt = stmt.where(id_col < hi)
+            if after is not None:
+                at = bindparam(None, after[0], type_=rank.type)
+                stmt = stmt.where(tuple_(rank, id_col) < tuple_(at, after[1]))
+            stmt = stmt.order_by(rank.desc(), id_col.desc())
+            rows = [(r.id, r.rank) for r in session.execute(stmt.limit(need))]
+        for uid, score in rows:
+            yield _Ranked(uid, float(score), lo, hi)
+        given += len(rows)
+        if lo is None:
+            return
+        bounds, below, after = None, lo, None
+
+
+def _ranked_rows(session: Session, ranked: Sequence[_Ranked]) -> list[dict[str, Any]]:
+    full = _full_rows(session, [r.id for r in ranked]) if ranked else {}
+    rows = []
+    for r in ranked:
+        row = full[r.id]
+        row["rank"] = r.rank
+        rows.append(row)
+    return rows
+
+
+def _find_ranked(session: Session, f: UpdateFilter, limit: int | None) -> Page:
+    want = None if limit is None else f.offset + limit + 1
+    found = list(_ranked(session, f, want))[f.offset :]
+    more = limit is not None and len(found) > limit
+    found = found[:limit] if limit is not None else found
+    cursor = None
+    if more and found:
+        last = found[-1]
+        cursor = encode_cursor("rank", last.rank, last.id, (last.lo, last.hi))
+    return Page(_ranked_rows(session, found), cursor)
+
+
+def _find_newest_searched(session: Session, f: UpdateFilter, limit: int) -> Page:
+    """A page of a search in newest order, without scoring or sorting every match.
+
+    The newest matches by id (NEWEST_CANDIDATES, or four pages) stand in for the newest by
+    time; a match stored earlier can only belong to the page if its time reaches the
+    page's last candidate, and those are read by the time index. Exact, whatever the
+    order the store received updates in; only the page's rows are ranked.
+    """
+    query = search.parse_query(f.search or "")
+    if query.empty:
+        return Page([], None)
+    dialect = session.get_bind().dialect.name
+    when = _when()
+    want = f.offset + limit + 1
+
+    def narrow(stmt: Select[Any]) -> Select[Any]:
+        if f.sources:
+            stmt = stmt.join(Source, Source.id == Update.source_id)
+        stmt = _where(stmt, f)
+        if f.cursor:
+            key, after = decode_cursor(f.cursor, "newest")
+            at = bindparam(None, key, type_=when.type)
+            stmt = stmt.where(tuple_(when, Update.id) < tuple_(at, after))
+        return stmt
+
+    indexed = search.index_matches(dialect, query, with_updates=True)
+    size = max(NEWEST_CANDIDATES, 4 * want)
+    stmt = narrow(indexed.stmt.add_columns(when.label("when")))
+    stmt = stmt.order_by(indexed.id.desc()).limit(size)
+    found = [(r.when, r.id) for r in session.execute(stmt)]
+    if len(found) == size:
+        edge, lowest = sorted(found, reverse=True)[want - 1][0], min(i for _, i in found)
+        # `id + 0`: the time index must drive this, not a scan of the ids below `lowest`.
+        earlier = (
+            select(when.label("when"), Update.id.label("id"))
+            .where(when >= bindparam(None, edge, type_=when.type), Update.id + 0 < lowest)
+            .where(search.matches_row(dialect, query))
+        )
+        found += [(r.when, r.id) for r in session.execute(narrow(earlier))]
+    found.sort(reverse=True)
+    page = found[f.offset : want]
+    more = len(page) > limit
+    page = page[:limit]
+    ranks = search.ranks_of(session, query, [i for _, i in page])
+    full = _full_rows(session, [i for _, i in page]) if page else {}
+    rows = []
+    for _, uid in page:
+        row = full[uid]
+        row["rank"] = ranks[uid]
+        rows.append(row)
+    cursor = encode_cursor("newest", page[-1][0], page[-1][1]) if more and page else None
+    return Page(rows, cursor)
+
+
 def _paged(sel: _Selection, f: UpdateFilter) -> Select[Any]:
     stmt = sel.stmt
     if f.cursor:
@@ -256,11 +434,15 @@ def find_updates(session: Session, f: UpdateFilter) -> Page:
     page repeat or skip a row that was already there (in rank order, as long as the
     index does not change: new matches shift every score a little).
     """
+    limit = None if f.limit is None else max(0, min(f.limit, MAX_LIMIT))
+    if _sliced(f):
+        return _find_ranked(session, f, limit)
+    if f.search is not None and not f.collapse and limit is not None:
+        return _find_newest_searched(session, f, limit)
     sel = _select(session, f)
     if sel is None:
         return Page([], None)
     stmt = _paged(sel, f)
-    limit = None if f.limit is None else max(0, min(f.limit, MAX_LIMIT))
     if limit is not None:
         stmt = stmt.limit(limit + 1)
     if f.offset:
@@ -290,6 +472,12 @@ def iter_updates(
     batch's full rows are read by id, so memory stays flat however many rows there are.
     The session must stay open while iterating.
     """
+    if _sliced(f):
+        want = None if f.limit is None else f.offset + max(0, f.limit)
+        ranked = itertools.islice(_ranked(session, f, want), f.offset, None)
+        while part := list(itertools.islice(ranked, batch)):
+            yield from _ranked_rows(session, part)
+        return
     sel = _select(session, f)
     if sel is None:
         return

@@ -26,7 +26,6 @@ from storage import dedup
 from storage.models import (
     CrawlRun,
     HttpValidator,
-    LshBand,
     Revision,
     Source,
     Story,
@@ -128,9 +127,6 @@ def _source_update(columns: frozenset[str]) -> Update_:
 _KEYS = select(UpdateKey.key_hash, UpdateKey.update_id).where(
     UpdateKey.source_id == bindparam("source_id"),
     UpdateKey.key_hash.in_(bindparam("hashes", expanding=True)),
-)
-_BAND_HITS = select(LshBand.band, LshBand.update_id).where(
-    LshBand.band.in_(bindparam("bands", expanding=True))
 )
 _rank = (
     func.row_number()
@@ -247,6 +243,33 @@ class StoryProbe:
     story_id: int | None = None
 
 
+_UPDATES = Update.__table__
+_INSERT_UPDATE = _UPDATES.insert()
+_INSERT_UPDATE_RETURNING = _UPDATES.insert().returning(_UPDATES.c.id, sort_by_parameter_order=True)
+_LAST_UPDATE_ID = select(func.max(_UPDATES.c.id))
+
+
+def _insert_updates(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert update rows; their new ids, in order.
+
+    SQLite: this transaction holds the database's write lock (BEGIN IMMEDIATE), so the ids
+    are the ones SQLite would pick (max + 1, ...): given explicitly, the rows go in one
+    executemany instead of one INSERT ... RETURNING per row. PostgreSQL batches RETURNING.
+    """
+    if not rows:
+        return []
+    if session.get_bind().dialect.name == "sqlite":
+        first = (session.execute(_LAST_UPDATE_ID).scalar() or 0) + 1
+        ids = list(range(first, first + len(rows)))
+        for chunk in _chunks([row | {"id": uid} for row, uid in zip(rows, ids, strict=True)]):
+            session.execute(_INSERT_UPDATE, list(chunk))
+        return ids
+    ids = []
+    for chunk in _chunks(rows):
+        ids.extend(r[0] for r in session.execute(_INSERT_UPDATE_RETURNING, list(chunk)))
+    return ids
+
+
 def _insert_new(
     session: Session, source_id: int, new: list[dedup.MergedPost], now: datetime
 ) -> list[StoryProbe]:
@@ -269,13 +292,7 @@ def _insert_new(
                 "headline_hash": dedup.headline_hash(p.headline),
             }
         )
-    ids: list[int] = []
-    for chunk in _chunks(rows):
-        result = session.execute(
-            Update.__table__.insert().returning(Update.id, sort_by_parameter_order=True),
-            list(chunk),
-        )
-        ids.extend(r[0] for r in result)
+    ids = _insert_updates(session, rows)
     revisions, keys = [], []
     for uid, m, row in zip(ids, new, rows, strict=True):
         revisions.append(
@@ -314,13 +331,12 @@ def story_matches(
     STORY_WINDOW_HOURS; each is verified by shingle overlap (`dedup.same_story`). A whole
     batch of new updates costs three queries, not a few per update.
     """
-    prints = {u.id: dedup.shingles(u.headline, u.body) for u in news}
-    bands = dict(zip(prints, dedup.lsh_bands_many(list(prints.values())), strict=True))
+    words = {u.id: dedup.tokens(u.headline, u.body) for u in news}
+    bands = dict(zip(words, dedup.lsh_bands_many(list(words.values())), strict=True))
+    prints: dict[int, set[str]] = {}  # shingles of the new updates that have candidates
     hits: dict[int, list[int]] = {}
-    all_bands = sorted({b for bs in bands.values() for b in bs})
-    for chunk in _chunks(all_bands):
-        for band, uid in session.execute(_BAND_HITS, {"bands": list(chunk)}):
-            hits.setdefault(band, []).append(uid)
+    for band, uid in _band_hits(session, sorted({b for bs in bands.values() for b in bs})):
+        hits.setdefault(band, []).append(uid)
     by_band: dict[int, list[int]] = {}
     for u in news:
         found = {c for b in bands[u.id] for c in hits.get(b, ())}
@@ -355,15 +371,50 @@ def story_matches(
             other = other_prints.get(cid)
             if other is None:
                 other = other_prints[cid] = dedup.shingles(c.headline, c.body)
+            mine = prints.get(u.id)
+            if mine is None:
+                mine = prints[u.id] = dedup.shingles_of(words[u.id])
             same_headline = bool(u.headline_hash) and c.headline_hash == u.headline_hash
-            if same_headline or dedup.same_story(prints[u.id], other):
-                score = len(prints[u.id] & other) / max(1, len(prints[u.id] | other))
+            if same_headline or dedup.same_story(mine, other):
+                score = len(mine & other) / max(1, len(mine | other))
                 score += 1.0 if same_headline else 0.0
                 if best is None or score > best_score:
                     best, best_score = c, score
         if best is not None:
             matches[u.id] = best
     return matches, bands
+
+
+def _band_hits(session: Session, bands: list[int]) -> Iterable[tuple[int, int]]:
+    """(band, update id) of the stored rows with one of these bands: the thousands of bands
+    of a crawl go to the driver as they are, not through SQLAlchemy's expanding IN."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        sql = "SELECT band, update_id FROM lsh_bands WHERE band = ANY(%s::bigint[])"
+        yield from conn.exec_driver_sql(sql, (bands,))
+        return
+    for chunk in _chunks(bands, 5_000):  # SQLite allows 32,766 parameters
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT band, update_id FROM lsh_bands WHERE band IN ({marks})"
+        yield from conn.exec_driver_sql(sql, tuple(chunk))
+
+
+def _insert_bands(session: Session, bands: Mapping[int, list[int]]) -> None:
+    """The band rows of new updates, straight to the driver: 16 plain integers per update,
+    for which SQLAlchemy's per-row parameter handling cost more than the insert itself."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        ids = [uid for uid, bs in bands.items() for _ in bs]
+        if ids:
+            conn.exec_driver_sql(
+                "INSERT INTO lsh_bands (band, update_id) "
+                "SELECT * FROM unnest(%s::bigint[], %s::integer[])",
+                ([b for bs in bands.values() for b in bs], ids),
+            )
+        return
+    rows = [(b, uid) for uid, bs in bands.items() for b in bs]
+    if rows:
+        conn.exec_driver_sql("INSERT INTO lsh_bands (band, update_id) VALUES (?, ?)", rows)
 
 
 def link_stories(
@@ -401,9 +452,7 @@ def link_stories(
                 session.execute(
                     update(Update).where(Update.id.in_(chunk)).values(story_id=story_id)
                 )
-    band_rows = [{"band": b, "update_id": uid} for uid, bs in bands.items() for b in bs]
-    for chunk in _chunks(band_rows):
-        session.execute(LshBand.__table__.insert(), list(chunk))
+    _insert_bands(session, bands)
     return len(matches)
 
 
@@ -464,12 +513,15 @@ def save_posts(session: Session, source_id: int, result: CrawlResult, now: datet
     return counts
 
 
+StateFn = Callable[[SaveCounts], Mapping[str, Any]]
+
+
 def save_crawl(
     session: Session,
     source_id: int,
     result: CrawlResult,
     *,
-    state: Callable[[SaveCounts], Mapping[str, Any]] | None = None,
+    state: StateFn | None = None,
     now: datetime | None = None,
     worker: str | None = None,
 ) -> SaveCounts:
@@ -485,6 +537,51 @@ def save_crawl(
     if result.posts:
         ended = _lock_source(session, source_id)
         counts = save_posts(session, source_id, result, now)
+    record = _crawl_record(session, source_id, result, counts, ended, state, now, worker)
+    _write_crawl_records(session, [record])
+    return counts
+
+
+def save_quiet_crawls(
+    session: Session,
+    crawls: Sequence[tuple[int, CrawlResult, StateFn | None]],
+    *,
+    now: datetime | None = None,
+    worker: str | None = None,
+) -> list[SaveCounts]:
+    """`save_crawl` for several crawls that brought no posts (unchanged pages, errors) of
+    different sources, as (source id, result, state): the same rows, written with one
+    executemany per statement instead of a few statements per crawl."""
+    now = now or utcnow()
+    records = []
+    for source_id, result, state in crawls:
+        if result.posts:
+            raise ValueError("save_quiet_crawls: a crawl with posts goes to save_crawl")
+        records.append(
+            _crawl_record(session, source_id, result, SaveCounts(), None, state, now, worker)
+        )
+    _write_crawl_records(session, records)
+    return [SaveCounts() for _ in crawls]
+
+
+@dataclass(slots=True)
+class _CrawlRecord:
+    source_id: int
+    values: dict[str, Any]  # the source's new state
+    run: dict[str, Any]  # its crawl_runs row
+
+
+def _crawl_record(
+    session: Session,
+    source_id: int,
+    result: CrawlResult,
+    counts: SaveCounts,
+    ended: bool | None,
+    state: StateFn | None,
+    now: datetime,
+    worker: str | None,
+) -> _CrawlRecord:
+    """Saves the crawl's validators; what the source's row and the crawl record become."""
     for url, v in result.validators.items():
         row = session.execute(
             select(HttpValidator).where(
@@ -523,28 +620,36 @@ def save_crawl(
     if result.status == "gone":
         values["gone"] = True
     values.update(state(counts) if state else {})
-    session.execute(
-        _source_update(frozenset(values)),
-        {f"v_{k}": v for k, v in values.items()} | {"source_id": source_id},
-    )
-    loaded = session.identity_map.get(identity_key(Source, source_id))
-    if loaded is not None:  # a Source this session holds no longer says what the row says
-        session.expire(loaded)
-    session.execute(
-        _INSERT_RUN,
-        {
-            "source_id": source_id,
-            "started_at": result.started_at or now,
-            "finished_at": now,
-            "status": result.status,
-            "http_status": result.http_status,
-            "error": result.error,
-            "pages": result.pages,
-            "new": counts.new,
-            "changed": counts.changed,
-            "unchanged": counts.unchanged,
-            "duration_ms": int(result.duration * 1000),
-            "worker": worker,
-        },
-    )
-    return counts
+    run = {
+        "source_id": source_id,
+        "started_at": result.started_at or now,
+        "finished_at": now,
+        "status": result.status,
+        "http_status": result.http_status,
+        "error": result.error,
+        "pages": result.pages,
+        "new": counts.new,
+        "changed": counts.changed,
+        "unchanged": counts.unchanged,
+        "duration_ms": int(result.duration * 1000),
+        "worker": worker,
+    }
+    return _CrawlRecord(source_id, values, run)
+
+
+def _write_crawl_records(session: Session, records: Sequence[_CrawlRecord]) -> None:
+    """The sources' new state and the crawl records: one executemany per set of columns.
+    In source order, so that concurrent writers lock the rows of sources in one order."""
+    updates: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for r in sorted(records, key=lambda r: r.source_id):
+        params = {f"v_{k}": v for k, v in r.values.items()}
+        params["source_id"] = r.source_id
+        updates.setdefault(frozenset(r.values), []).append(params)
+    for columns, rows in updates.items():
+        session.execute(_source_update(columns), rows)
+    if session.identity_map:
+        for r in records:
+            loaded = session.identity_map.get(identity_key(Source, r.source_id))
+            if loaded is not None:  # a Source this session holds no longer says what the row says
+                session.expire(loaded)
+    session.execute(_INSERT_RUN, [r.run for r in records])

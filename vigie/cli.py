@@ -155,11 +155,11 @@ def _crawl(cfg: Config, store: Any, sources: list[Any], *, once: bool = False) -
     async def crawl_all() -> list[Any]:
         service = CrawlService(cfg.crawler)
         await service.start()
+        poller = Poller(cfg, store, service, owner=leases.worker_id() if once else None)
         try:
-            owner = leases.worker_id() if once else None
-            poller = Poller(cfg, store, service, owner=owner)
             return await poller.poll_many(sources, skip_finished=once)
         finally:
+            poller.close()
             await service.stop()
 
     try:

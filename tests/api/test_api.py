@@ -175,6 +175,19 @@ def test_next_links_walk_every_update_once(api: httpx.Client) -> None:
     assert seen == everything
 
 
+@pytest.mark.parametrize("order", ["rank", "newest"])
+def test_next_links_walk_a_search_once(api: httpx.Client, order: str) -> None:
+    whole = get(api, "/updates", search="de", order=order, limit=1000)["updates"]
+    assert len(whole) > 20
+    seen, url = [], f"/updates?limit=6&search=de&order={order}"
+    while url:
+        resp = api.get(url)
+        assert resp.status_code == 200
+        seen += [(u["id"], u["rank"]) for u in resp.json()["updates"]]
+        url = resp.json()["next"]
+    assert seen == [(u["id"], u["rank"]) for u in whole]
+
+
 def test_filters_and_collapse(api: httpx.Client) -> None:
     evening = get(
         api, "/updates", source="live", since="2026-01-06T19:00:00Z", until="2026-01-06T20:00:00Z"

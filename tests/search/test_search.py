@@ -17,6 +17,7 @@ from sqlalchemy import delete, text
 from sqlalchemy.exc import DBAPIError
 
 from crawler.models import RawPost
+from storage import queries, search
 from storage.db import Store
 from storage.models import Source
 from storage.queries import (
@@ -424,6 +425,89 @@ def test_iter_updates_streams_the_whole_selection(seeded: Store) -> None:
     assert ids(searched) == ids(found(seeded, "elysee")) and all("rank" in r for r in searched)
 
 
+# --- rank order by slices of the newest matches ---------------------------------------------
+
+
+def by_slices(matches: list[dict[str, Any]], size: int) -> list[int]:
+    """The rank order storage/search.py documents: the matches newest first (by id) cut
+    into slices of `size`, each slice best first (ties: higher id first)."""
+    newest = sorted(matches, key=lambda r: r["id"], reverse=True)
+    order: list[int] = []
+    for start in range(0, len(newest), size):
+        part = newest[start : start + size]
+        order += [r["id"] for r in sorted(part, key=lambda r: (r["rank"], r["id"]), reverse=True)]
+    return order
+
+
+def every_match(store: Store, f: UpdateFilter) -> list[dict[str, Any]]:
+    """Every match of a search with its rank, read without slices (newest order)."""
+    with store.read_session() as session:
+        return list_updates(session, replace(f, order="newest", limit=None, cursor=None))
+
+
+SLICED = [
+    UpdateFilter(search="de", limit=4),
+    UpdateFilter(search="la", limit=3, sources=["live"]),
+    UpdateFilter(search="de", limit=2, since=datetime(2026, 1, 6, 18, 0, tzinfo=UTC)),
+    UpdateFilter(search="de -macron", limit=5, highlighted=False),
+]
+
+
+@pytest.mark.parametrize("size", [1, 5, 8])
+@pytest.mark.parametrize("f", SLICED, ids=["word", "source", "since", "exclusion"])
+def test_rank_order_goes_by_slices_of_the_newest_matches(
+    seeded: Store, monkeypatch: pytest.MonkeyPatch, f: UpdateFilter, size: int
+) -> None:
+    matches = every_match(seeded, f)
+    assert len(matches) > size  # several slices
+    monkeypatch.setattr(search, "RANK_SLICE", size)
+    want = by_slices(matches, size)
+    paged = walk(seeded, f)  # pages of 2 to 5 rows cross the slices' edges
+    assert [r["id"] for r in paged] == want
+    rank = {r["id"]: r["rank"] for r in matches}
+    assert all(r["rank"] == rank[r["id"]] for r in paged)  # a slice scores as the whole does
+    with seeded.read_session() as session:
+        whole = find_updates(session, replace(f, limit=None))
+        streamed = list(iter_updates(session, replace(f, limit=None), batch=3))
+        capped = list(iter_updates(session, replace(f, limit=7), batch=3))
+        skipped = find_updates(session, replace(f, limit=3, offset=2))
+    assert whole.next_cursor is None and [r["id"] for r in whole.rows] == want
+    assert [r["id"] for r in streamed] == want and [r["id"] for r in capped] == want[:7]
+    assert [r["id"] for r in skipped.rows] == want[2:5]
+
+
+@pytest.mark.parametrize("f", SLICED, ids=["word", "source", "since", "exclusion"])
+def test_newest_order_reads_few_candidates_and_stays_exact(
+    seeded: Store, monkeypatch: pytest.MonkeyPatch, f: UpdateFilter
+) -> None:
+    """A page in newest order starts from the newest matches by id; older ids whose time
+    reaches the page (here: the feed's copies, stored after the live blog's) are added."""
+    f = replace(f, order="newest")
+    matches = every_match(seeded, f)  # the whole selection, scored and sorted in SQL
+    monkeypatch.setattr(queries, "NEWEST_CANDIDATES", 1)
+    paged = walk(seeded, f)
+    assert [(r["id"], r["rank"]) for r in paged] == [(r["id"], r["rank"]) for r in matches]
+    with seeded.read_session() as session:
+        skipped = find_updates(session, replace(f, limit=3, offset=2))
+    assert [r["id"] for r in skipped.rows] == [r["id"] for r in matches[2:5]]
+
+
+def test_fewer_matches_than_a_slice_are_ranked_whole(seeded: Store) -> None:
+    f = UpdateFilter(search="de", limit=None)
+    matches = every_match(seeded, f)
+    assert len(matches) <= search.RANK_SLICE
+    with seeded.read_session() as session:
+        rows = find_updates(session, f).rows
+    assert [r["id"] for r in rows] == by_slices(matches, len(matches))
+
+
+@pytest.mark.parametrize("ranked", [("x", 3), (3,), (1, 2, 3), (True, None), (1.5, None)], ids=str)
+def test_rank_cursors_with_bad_slices_are_refused(seeded: Store, ranked: tuple[Any, ...]) -> None:
+    cursor = encode_cursor("rank", 1.5, 3, ranked)  # type: ignore[arg-type]
+    with seeded.read_session() as session, pytest.raises(QueryError):
+        find_updates(session, UpdateFilter(search="zelensky", cursor=cursor))
+
+
 # --- both databases, same answers -----------------------------------------------------------
 
 SAME_QUERIES = [
@@ -449,7 +533,9 @@ SAME_QUERIES = [
 
 
 @pytest.mark.postgres
-def test_sqlite_and_postgresql_give_the_same_results(tmp_path: Any, pg_url: str) -> None:
+def test_sqlite_and_postgresql_give_the_same_results(
+    tmp_path: Any, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     stores = [Store(f"sqlite:///{tmp_path / 'v.db'}"), Store(pg_url)]
     try:
         for s in stores:
@@ -465,6 +551,16 @@ def test_sqlite_and_postgresql_give_the_same_results(tmp_path: Any, pg_url: str)
             assert lite[0] == pg[0], query
         for query in ("elysee", "garanties", "Carney"):
             assert answer(stores[0], query)[1] == answer(stores[1], query)[1], query
+
+        # ranked by slices of the newest matches: the same matches in each slice
+        def slices(s: Store, q: str, size: int) -> list[set[tuple[str, str, str]]]:
+            rows = walk(s, UpdateFilter(search=q, limit=3))
+            keys = [(r["source"], r["headline"], r["published_at"].isoformat()) for r in rows]
+            return [set(keys[i : i + size]) for i in range(0, len(keys), size)]
+
+        monkeypatch.setattr(search, "RANK_SLICE", 4)
+        for query in ("de", "zelensky", "la -macron"):
+            assert slices(stores[0], query, 4) == slices(stores[1], query, 4), query
     finally:
         for s in stores:
             s.close()

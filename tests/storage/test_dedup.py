@@ -137,3 +137,26 @@ def test_minute_is_stable_across_timezones() -> None:
     t = datetime(2026, 1, 6, 19, 8, 30, tzinfo=UTC)
     assert dedup.minute(t) == dedup.minute(t.astimezone().replace(second=0))
     assert dedup.minute(t) != dedup.minute(t + timedelta(minutes=1))
+
+
+def test_bands_of_a_batch_are_the_bands_of_each_text() -> None:
+    texts = [(p.headline, p.body) for p in SEED.values()] + [("", ""), ("Paix", ""), ("a b", "")]
+    batch = dedup.lsh_bands_many([dedup.tokens(h, b) for h, b in texts])
+    assert batch == [dedup.lsh_bands(dedup.shingles(h, b)) for h, b in texts]
+    assert batch[-3] == [] and all(len(bs) == dedup.BANDS for bs in batch[:-3] + batch[-2:])
+    assert len({b for bs in batch for b in bs}) == dedup.BANDS * (len(texts) - 1)
+
+
+def test_bands_are_the_stored_scheme() -> None:
+    # Stored lsh_bands rows were computed by this function: a change of any of these values
+    # needs a migration that recomputes them (as 0003 did).
+    bands = dedup.lsh_bands(
+        dedup.shingles("Réunion à l'Élysée", "Les chefs de parti reçus ce soir")
+    )
+    assert bands[:4] == [
+        -8201359140082551934,
+        -5266311839192743971,
+        -2008070971337622357,
+        -6942646061482324391,
+    ]
+    assert dedup.lsh_bands({"paix"})[0] == 5997222137546244307
