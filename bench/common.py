@@ -237,7 +237,7 @@ def machine() -> dict[str, Any]:
     except (OSError, StopIteration, ValueError):
         pass
     versions = {}
-    for module in ("scrapy", "twisted", "sqlalchemy", "psycopg", "lxml", "datasketch"):
+    for module in ("scrapy", "twisted", "sqlalchemy", "psycopg", "lxml", "numpy"):
         try:
             versions[module] = __import__(module).__version__
         except (ImportError, AttributeError):

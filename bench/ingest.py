@@ -74,7 +74,7 @@ def run_vigie(store: Store, total: int, per_page: int) -> tuple[float, float, in
     with store.session() as session:
         ids = ensure_sources(session, [(f"l{j}", _url(j), "liveblog") for j in range(SOURCES)])
     specs = [SourceSpec(name=f"l{j}", url=_url(j), kind="liveblog") for j in range(SOURCES)]
-    dedup.lsh_bands(dedup.shingles("the first write", "imports datasketch, once"))
+    dedup.lsh_bands(dedup.shingles("the first write", "warms the word-hash cache"))
     elapsed = extracting = 0.0
     new = 0
     with quiet_gc():

@@ -163,6 +163,7 @@ def bench(sizes: Sizes, log: Callable[[str], None] = print) -> list[Metric]:
     size = max(sizes.stores)
     label = f"{size // 1_000_000}m" if size >= 1_000_000 else f"{size // 1000}k"
     path = bigstore.build(size, log=log)
+    bigstore.warm(path)
     store = Store(f"sqlite:///{path}", upgrade=False)
     metrics: list[Metric] = []
     try:
