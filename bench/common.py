@@ -156,6 +156,37 @@ def not_measured(name: str, unit: str, reason: str, target: float | None = None)
     return Metric(name, None, unit, target=target, note=f"not measured: {reason}")
 
 
+def latency_metrics(
+    name: str,
+    times: Sequence[float],
+    base: Sequence[float],
+    baseline_label: str,
+    target: float | None,
+    note: str,
+) -> list[Metric]:
+    """The p50 (information) and p95 (against `target`) metrics in ms of times and baseline
+    times in seconds; `name` and `baseline_label` hold `{p}` where the percentile goes."""
+    return [
+        Metric(
+            name.format(p=p),
+            percentile(times, p) * 1000,
+            "ms",
+            baseline=percentile(base, p) * 1000,
+            baseline_label=baseline_label.format(p=p),
+            target=goal,
+            note=note,
+        )
+        for p, goal in ((50, None), (95, target))
+    ]
+
+
+def size_label(size: int) -> str:
+    """A store size as metric names carry it: 1m, 100k."""
+    if size >= 1_000_000 and size % 1_000_000 == 0:
+        return f"{size // 1_000_000}m"
+    return f"{size // 1000}k"
+
+
 def percentile(values: Sequence[float], p: float) -> float:
     """The p-th percentile (0-100) by linear interpolation between closest ranks."""
     if not values:

@@ -18,7 +18,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bench import bigstore, corpus
-from bench.common import Metric, Sizes, percentile
+from bench.common import Metric, Sizes, latency_metrics, size_label
 from storage import dedup
 from storage.db import Store
 from storage.models import Update
@@ -94,14 +94,6 @@ def _baseline_times(store: Store, size: int, count: int) -> list[float]:
     return times
 
 
-def _label(size: int) -> str:
-    return (
-        f"{size // 1_000_000}m"
-        if size >= 1_000_000 and size % 1_000_000 == 0
-        else (f"{size // 1000}k")
-    )
-
-
 def bench(sizes: Sizes, log: Callable[[str], None] = print) -> list[Metric]:
     metrics = []
     dedup.lsh_bands(dedup.shingles("the first lookup", "warms the word-hash cache"))
@@ -115,20 +107,16 @@ def bench(sizes: Sizes, log: Callable[[str], None] = print) -> list[Metric]:
             base = _baseline_times(store, size, sizes.lookups)
         finally:
             store.close()
-        label = _label(size)
+        label = size_label(size)
         note = (
             f"{len(times)} lookups against {size:,} stored updates; {found}/{wanted} copies found"
         )
-        for p, target in ((50, None), (95, 5.0)):
-            metrics.append(
-                Metric(
-                    f"neardup_p{p}_{label}",
-                    percentile(times, p) * 1000,
-                    "ms",
-                    baseline=percentile(base, p) * 1000,
-                    baseline_label=f"p{p} of one update read by primary key",
-                    target=target if size >= 1_000_000 or len(sizes.stores) == 1 else None,
-                    note=note,
-                )
-            )
+        metrics += latency_metrics(
+            f"neardup_p{{p}}_{label}",
+            times,
+            base,
+            "p{p} of one update read by primary key",
+            5.0 if size >= 1_000_000 or len(sizes.stores) == 1 else None,
+            note,
+        )
     return metrics

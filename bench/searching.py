@@ -28,7 +28,16 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bench import bigstore, corpus
-from bench.common import ROOT, Metric, Sizes, not_measured, percentile, workdir
+from bench.common import (
+    ROOT,
+    Metric,
+    Sizes,
+    latency_metrics,
+    not_measured,
+    percentile,
+    size_label,
+    workdir,
+)
 from storage.db import Store
 from storage.models import Update
 
@@ -161,7 +170,7 @@ def bench(sizes: Sizes, log: Callable[[str], None] = print) -> list[Metric]:
             not_measured("search_p95_http", "ms", "search not built yet", 50.0),
         ]
     size = max(sizes.stores)
-    label = f"{size // 1_000_000}m" if size >= 1_000_000 else f"{size // 1000}k"
+    label = size_label(size)
     path = bigstore.build(size, log=log)
     bigstore.warm(path)
     store = Store(f"sqlite:///{path}", upgrade=False)
@@ -178,18 +187,14 @@ def bench(sizes: Sizes, log: Callable[[str], None] = print) -> list[Metric]:
         f"{len(qs)} queries at {size:,} updates, {LIMIT} rows each, best first; "
         f"median {int(percentile(found, 50))} rows returned"
     )
-    for p, target in ((50, None), (95, 50.0)):
-        metrics.append(
-            Metric(
-                f"search_p{p}_library_{label}",
-                percentile(lib, p) * 1000,
-                "ms",
-                baseline=percentile(base, p) * 1000,
-                baseline_label=f"p{p} of the newest {LIMIT} updates, no search",
-                target=target,
-                note=note,
-            )
-        )
+    metrics += latency_metrics(
+        f"search_p{{p}}_library_{label}",
+        lib,
+        base,
+        f"p{{p}} of the newest {LIMIT} updates, no search",
+        50.0,
+        note,
+    )
     with workdir("search") as folder:
         try:
             server = _Server(folder, path)
@@ -202,16 +207,12 @@ def bench(sizes: Sizes, log: Callable[[str], None] = print) -> list[Metric]:
             http_base = server.times(plain)
         finally:
             server.stop()
-    for p, target in ((50, None), (95, 50.0)):
-        metrics.append(
-            Metric(
-                f"search_p{p}_http_{label}",
-                percentile(http_times, p) * 1000,
-                "ms",
-                baseline=percentile(http_base, p) * 1000,
-                baseline_label=f"p{p} of GET /updates (newest {LIMIT}), no search",
-                target=target,
-                note=f"vigie serve on the same store, one keep-alive connection; {note}",
-            )
-        )
+    metrics += latency_metrics(
+        f"search_p{{p}}_http_{label}",
+        http_times,
+        http_base,
+        f"p{{p}} of GET /updates (newest {LIMIT}), no search",
+        50.0,
+        f"vigie serve on the same store, one keep-alive connection; {note}",
+    )
     return metrics

@@ -55,6 +55,26 @@ def write_config(
     return path
 
 
+# The fields of an update row as the contract names them (docs/contract.md), spelled here
+# apart from vigie/rows.py on purpose: the tests check the code against the contract.
+UPDATE_FIELDS = frozenset(
+    {
+        "id",
+        "source",
+        "url",
+        "headline",
+        "body",
+        "published_at",
+        "updated_at",
+        "first_seen_at",
+        "last_seen_at",
+        "revisions",
+        "highlighted",
+        "story",
+    }
+)
+
+
 PLAIN_SELECTORS = {
     "post": "div.entry",
     "headline": ".entry-title",

@@ -20,6 +20,7 @@ import pytest
 
 from storage.db import Store
 from storage.search import search_updates
+from tests.helpers import UPDATE_FIELDS
 from tests.seeded import ARRIVAL, edit_headline, seed
 from vigie.config import ConfigError, load_config
 
@@ -145,20 +146,7 @@ def test_search_over_http_matches_the_library(api: httpx.Client, site: tuple[str
 def test_updates_fields_and_no_rank_without_search(api: httpx.Client) -> None:
     page = get(api, "/updates", limit=5)
     first = page["updates"][0]
-    assert set(first) == {
-        "id",
-        "source",
-        "url",
-        "headline",
-        "body",
-        "published_at",
-        "updated_at",
-        "first_seen_at",
-        "last_seen_at",
-        "revisions",
-        "highlighted",
-        "story",
-    }
+    assert set(first) == UPDATE_FIELDS
     assert first["published_at"] == "2026-01-06T23:00:00Z"
     assert len(page["updates"]) == 5 and page["limit"] == 5
 

@@ -14,27 +14,13 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import jsonl, newsroom_sources, run_vigie, write_config
+from tests.helpers import UPDATE_FIELDS, jsonl, newsroom_sources, run_vigie, write_config
 from tests.newsroom.server import Newsroom
 from tests.newsroom.timeline import seed_state
 
 pytestmark = pytest.mark.slow
 
 ARRIVAL = "ZELENSKY ARRIVE À L’ÉLYSÉE"
-FIELDS = {
-    "id",
-    "source",
-    "url",
-    "headline",
-    "body",
-    "published_at",
-    "updated_at",
-    "first_seen_at",
-    "last_seen_at",
-    "revisions",
-    "highlighted",
-    "story",
-}
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +66,7 @@ def test_search_elysee_finds_the_arrival_post(crawled: Path, sources: list[str])
     rows = jsonl(run_vigie(crawled, "updates", "--search", "elysee", "--format", "jsonl"))
     assert rows[0]["headline"] == ARRIVAL  # the headline hit ranks first
     assert sum(r["headline"] == ARRIVAL for r in rows) == len(sources)
-    assert FIELDS | {"rank"} == set(rows[0])
+    assert UPDATE_FIELDS | {"rank"} == set(rows[0])
     assert [r["rank"] for r in rows] == sorted((r["rank"] for r in rows), reverse=True)
     table = run_vigie(crawled, "updates", "--search", "elysee", "--source", "live-plain").stdout
     assert ARRIVAL in table
@@ -157,12 +143,12 @@ def test_bad_cursor_and_order_are_usage_errors(crawled: Path) -> None:
 
 def test_export_jsonl_and_csv(crawled: Path, sources: list[str], tmp_path: Path) -> None:
     everything = jsonl(run_vigie(crawled, "export", "--format", "jsonl"))
-    assert len(everything) == len(sources) * 22 and all(set(r) == FIELDS for r in everything)
+    assert len(everything) == len(sources) * 22 and all(set(r) == UPDATE_FIELDS for r in everything)
     listed = jsonl(run_vigie(crawled, "updates", "--format", "jsonl", "--limit", "1000"))
     assert everything == listed
     out = run_vigie(crawled, "export", "--format", "csv").stdout
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert len(rows) == len(everything) and set(rows[0]) == FIELDS
+    assert len(rows) == len(everything) and set(rows[0]) == UPDATE_FIELDS
     assert [int(r["id"]) for r in rows] == [r["id"] for r in everything]
     assert {r["highlighted"] for r in rows} == {"true", "false"}
     target = tmp_path / "elysee.csv"
