@@ -436,12 +436,20 @@ def load_config(path: str | Path | None = None) -> Config:
 
 
 def _order_of_key(raw: dict[str, Any], key: str | None) -> tuple[int, ...]:
-    """Where a key comes in the file's sections (storage, crawler, ..., sources[i]): errors
+    """Where a key comes in the file (each part's position in its table or array): errors
     are listed in the order of the file."""
     if key is None:
         return (-1,)
-    sections = list(raw)
-    head = re.split(r"[.\[]", key, maxsplit=1)[0]
-    index = re.match(r"sources\[(\d+)\]", key)
-    section = sections.index(head) if head in sections else len(sections)
-    return (section, int(index.group(1)) if index else -1)
+    position: list[int] = []
+    node: Any = raw
+    for part in re.findall(r"[^.\[\]]+", key):
+        if isinstance(node, list) and part.isdigit():
+            position.append(int(part))
+            node = node[int(part)] if int(part) < len(node) else None
+        elif isinstance(node, dict):
+            names = list(node)
+            position.append(names.index(part) if part in names else len(names))
+            node = node.get(part)
+        else:
+            break
+    return tuple(position)
