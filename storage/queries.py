@@ -26,7 +26,9 @@ from storage.clean import clean_post
 from storage.models import CrawlRun, HttpValidator, Revision, Source, Update, UpdateKey
 
 MAX_LIMIT = 100_000
-MAX_ID = 2**63 - 1  # ids are 64-bit at most; a larger one names no row (and cannot be bound)
+# Ids are INTEGER columns: 32-bit on PostgreSQL, so a larger id names no row there (and
+# cannot even be compared with one); the same bound on SQLite keeps the two alike.
+MAX_ID = 2**31 - 1
 MAX_CURSOR = 400  # characters: ours are under 100
 ORDERS = ("newest", "rank")
 STREAM_BATCH = 1000

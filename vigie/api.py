@@ -36,11 +36,12 @@ from storage.queries import (
     find_updates,
     get_update,
     list_updates,
+    source_names,
     sources_overview,
 )
 from vigie import __version__
 from vigie.atom import ID_PREFIX, FeedInfo, build_feed
-from vigie.config import Config
+from vigie.config import Config, shown
 from vigie.docs import add_docs
 from vigie.filters import ParamError, check_sources, parse_when
 from vigie.output import plain
@@ -315,10 +316,10 @@ def create_app(config: Config, store: Store | None = None) -> FastAPI:
     def source_feed(request: Request, source: str) -> Response:
         """The newest updates of one source, as an Atom feed."""
         with db.read_session() as session:
-            known = source in names or bool(sources_overview(session, [source]))
+            # Compared here, not in SQL: a name with a NUL would fail on PostgreSQL.
+            if source not in names and source not in source_names(session):
+                raise HTTPException(404, f"no source named {shown(source)}")
             rows = list_updates(session, UpdateFilter(sources=[source], limit=FEED_ENTRIES))
-        if not known:
-            raise HTTPException(404, f"no source named {source!r}")
         spec = names.get(source)
         info = FeedInfo(
             id=f"{ID_PREFIX}source:{source}",

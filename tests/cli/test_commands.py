@@ -23,7 +23,7 @@ from tests.hostile import SOURCES, config_text, fill
 
 pytestmark = pytest.mark.slow
 
-FEED = """<?xml version="1.0" encoding="utf-8"?>
+FEED = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Test feed</title><link>http://127.0.0.1/</link>
 <description>d</description>
 <item><guid>one</guid><title>First item</title><link>http://127.0.0.1/1</link>
@@ -33,7 +33,7 @@ FEED = """<?xml version="1.0" encoding="utf-8"?>
 <description>The second item of the feed.</description>
 <pubDate>Tue, 06 Jan 2026 19:05:00 GMT</pubDate></item>
 </channel></rss>
-""".encode()
+"""
 
 
 class _Feed(BaseHTTPRequestHandler):
