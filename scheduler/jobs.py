@@ -187,7 +187,7 @@ class Poller:
             return await self._poll(source, force_full=force_full)
         except Exception as exc:  # the store failed, or a bug: record it, keep the daemon alive
             error = poll_error(exc)
-            log.exception("poll of %s failed: %s", source.name, error)
+            log.exception("poll of %s failed: %r", source.name, error)
             next_run = await asyncio.to_thread(self._record_failure, source, error)
             report = PollReport(
                 source.name,

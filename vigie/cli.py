@@ -1,14 +1,16 @@
-"""The command line: a thin shell over the library.
+"""The command line: a thin shell over the library, its commands one function each.
 
-Exit codes: 0 ok; 1 runtime failure (database unreachable or missing for a command that
-only reads, every source of `run --once`/`crawl` failed, an unknown update id); 2 usage or
-config error (a bad parameter, an unknown source name). Nothing ends in a traceback: an
-unexpected error is one line (the traceback at --log-level debug).
+Exit codes (vigie/shell.py turns errors into them): 0 ok; 1 runtime failure (database
+unreachable or missing for a command that only reads, every source of `run --once`/`crawl`
+failed, an unknown update id); 2 usage or config error (a bad parameter, an unknown source
+name). Nothing ends in a traceback: an unexpected error is one line (the traceback at
+--log-level debug).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,11 +18,13 @@ from typing import Annotated, Any
 import typer
 
 from storage.queries import MAX_ID
-from vigie.config import Config, ConfigError, load_config
+from vigie.config import STORAGE_URL_ENV, Config
+from vigie.crawl_now import Summary, crawl_now
 from vigie.filters import ParamError
 from vigie.logs import LEVELS, setup_logging
-from vigie.output import FORMATS, dumps, write_rows, write_table, write_update
+from vigie.output import dumps, write_rows, write_table, write_update
 from vigie.rows import source_rows, update_columns
+from vigie.shell import State, bad_param, check_format, config, fail, open_store
 from vigie.terminal import safe
 
 log = logging.getLogger("vigie.cli")
@@ -65,46 +69,6 @@ SOURCE_TABLE = (
 )
 
 
-class State:
-    config_file: str | None = None
-
-
-def fail(message: str, code: int) -> typer.Exit:
-    """Say what went wrong on stderr (page text in it made safe); the exit to raise."""
-    for line in message.splitlines() or [""]:
-        typer.echo(f"vigie: {safe(line, newlines=False)}", err=True)
-    return typer.Exit(code)
-
-
-def config() -> Config:
-    try:
-        return load_config(State.config_file)
-    except ConfigError as exc:
-        raise fail("\n".join(f"config error: {line}" for line in exc.lines()), 2) from None
-
-
-def open_store(cfg: Config, *, upgrade: bool = True, create: bool = False) -> Any:
-    """The config's store; only the commands that crawl (`create`) may make a new one."""
-    from storage.db import Store, StoreError
-
-    try:
-        return Store(cfg.storage.url, upgrade=upgrade, create=create)
-    except StoreError as exc:
-        raise fail(str(exc), 1) from None
-
-
-def bad_param(exc: ParamError) -> typer.Exit:
-    """A bad parameter: exit 2, with its CLI spelling (`since` is --since, ...)."""
-    option = exc.param if exc.param.startswith("-") else "--" + exc.param.replace("_", "-")
-    return fail(f"{option}: {exc.reason}", 2)
-
-
-def check_format(fmt: str, allowed: tuple[str, ...] = FORMATS) -> str:
-    if fmt not in allowed:
-        raise typer.BadParameter(f"choose one of {', '.join(allowed)}", param_hint="--format")
-    return fmt
-
-
 def _print_version(value: bool) -> None:
     if value:
         from vigie import __version__
@@ -147,7 +111,7 @@ def run(
     cfg = config()
     store = open_store(cfg, create=True)
     if once:
-        _crawl(cfg, store, cfg.enabled_sources(), once=True)
+        _finish(crawl_now(cfg, store, cfg.enabled_sources(), once=True))
         return
     from crawler.reactor import run as run_reactor
     from scheduler.daemon import Daemon
@@ -171,47 +135,10 @@ def crawl(names: Annotated[list[str], typer.Argument(help="Source names")]) -> N
         listed = ", ".join(known) or "none: the config has no source"
         raise fail(f"unknown source {', '.join(map(repr, unknown))} (known: {listed})", 2)
     store = open_store(cfg, create=True)
-    _crawl(cfg, store, [known[n] for n in dict.fromkeys(names)])
+    _finish(crawl_now(cfg, store, [known[n] for n in dict.fromkeys(names)]))
 
 
-def _crawl(cfg: Config, store: Any, sources: list[Any], *, once: bool = False) -> None:
-    """Crawl sources now. `once` (run --once) acts as a worker: it skips ended sources and
-    those another worker (a running daemon) holds; `crawl NAME` crawls what it is told."""
-    from crawler.reactor import run as run_reactor
-    from crawler.runner import CrawlService
-    from scheduler.jobs import Poller
-    from storage import leases
-
-    async def crawl_all() -> list[Any]:
-        service = CrawlService(cfg.crawler)
-        await service.start()
-        poller = Poller(cfg, store, service, owner=leases.worker_id() if once else None)
-        try:
-            return await poller.poll_many(sources, skip_finished=once)
-        finally:
-            poller.close()
-            await service.stop()
-
-    from vigie.summary import summarize
-
-    try:
-        reports = run_reactor(crawl_all) if sources else []
-    finally:
-        store.close()
-    summary = summarize(reports, len(sources))
-    if sys.stdout.isatty() and reports:
-        rows = [
-            {
-                "source": r.source,
-                "status": r.status,
-                "new": r.new,
-                "changed": r.changed,
-                "unchanged": r.unchanged,
-                "error": r.error,
-            }
-            for r in reports
-        ]
-        write_table(rows, ("source", "status", "new", "changed", "unchanged", "error"))
+def _finish(summary: Summary) -> None:
     typer.echo(summary.line, err=True)
     if summary.all_failed:
         raise typer.Exit(1)
@@ -520,8 +447,6 @@ def probe(
 
 def _probe_config() -> Config:
     """The config when there is one (its crawler settings, its sources), else the defaults."""
-    import os
-
     from vigie.config import DEFAULT_CONFIG
 
     explicit = State.config_file is not None or os.environ.get("VIGIE_CONFIG")
@@ -582,7 +507,8 @@ def check(
         schema = (
             "up to date" if current == head else f"at {current or 'empty'}, will upgrade to {head}"
         )
-        typer.echo(f"store: {safe_url(cfg.storage.url)} reachable, schema {schema}")
+        origin = f" (from {STORAGE_URL_ENV})" if os.environ.get(STORAGE_URL_ENV) else ""
+        typer.echo(f"store: {safe_url(cfg.storage.url)}{origin} reachable, schema {schema}")
     rows = [
         {
             "name": s.name,
