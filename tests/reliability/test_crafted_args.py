@@ -310,6 +310,13 @@ def test_api_fuzz_of_the_authorization_header(
     assert guarded.get("/updates", headers={"authorization": f"Bearer {TOKEN}"}).status_code == 200
 
 
+def test_docs_need_no_token_and_data_does(guarded: TestClient) -> None:
+    assert guarded.get("/docs").status_code == 200
+    assert guarded.get("/static/swagger-ui/swagger-ui.css").status_code == 200
+    assert guarded.get("/updates").status_code == 401
+    assert guarded.get("/").status_code == 401
+
+
 def test_the_index_and_the_offline_docs(served: tuple[Path, TestClient]) -> None:
     client = served[1]
     index = get(client, "/").json()
