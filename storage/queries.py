@@ -136,8 +136,9 @@ def decode_cursor(cursor: str, order: str) -> tuple[datetime | float, int]:
 
 
 def check_filter(f: UpdateFilter) -> None:
-    """QueryError for a filter no store could run (ids beyond 64 bits, a negative limit),
-    said in the words of its parameter; the cursor and order are checked where read."""
+    """QueryError for a filter no store could run (ids beyond the schema's 32 bits, a
+    negative limit, a search too long to mean all of it), said in the words of its
+    parameter; the cursor and order are checked where they are read."""
     if f.story is not None and not (_is_id(f.story) and f.story >= 1):
         raise QueryError(f"story: must be an id from 1 to {MAX_ID}")
     if any(not (_is_id(i) and i >= 1) for i in f.ids):

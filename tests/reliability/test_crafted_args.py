@@ -248,7 +248,11 @@ JUNK = st.one_of(
     st.binary(max_size=300).map(quote_from_bytes),
     st.integers(min_value=-(2**80), max_value=2**80).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
-    st.sampled_from(BAD_CURSORS + BAD_TIMES + BAD_IDS + ["", "true", "null", "[]", "{}"]),
+    # (the huge ones have tests of their own: several would pass the client's URL limit)
+    st.sampled_from(
+        [v for v in BAD_CURSORS + BAD_TIMES + BAD_IDS if len(v) < 2000]
+        + ["", "true", "null", "[]", "{}"]
+    ),
 )
 ENDPOINTS = {
     "/updates": (
