@@ -137,16 +137,14 @@ def decode_cursor(cursor: str, order: str) -> tuple[datetime | float, int]:
 
 def check_filter(f: UpdateFilter) -> None:
     """QueryError for a filter no store could run (ids beyond the schema's 32 bits, a
-    negative limit, a search too long to mean all of it), said in the words of its
-    parameter; the cursor and order are checked where they are read."""
+    negative limit), said in the words of its parameter; the cursor and order are checked
+    where they are read."""
     if f.story is not None and not (_is_id(f.story) and f.story >= 1):
         raise QueryError(f"story: must be an id from 1 to {MAX_ID}")
     if any(not (_is_id(i) and i >= 1) for i in f.ids):
         raise QueryError(f"ids: must be ids from 1 to {MAX_ID}")
     if f.limit is not None and not 0 <= f.limit <= MAX_ID:
         raise QueryError(f"limit: must be from 0 to {MAX_ID}")
-    if f.search is not None and len(f.search) > search.MAX_QUERY_CHARS:
-        raise QueryError(f"search: at most {search.MAX_QUERY_CHARS} characters")
     if f.offset < 0:
         raise QueryError("offset: must not be negative")
 

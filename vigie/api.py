@@ -39,6 +39,7 @@ from storage.queries import (
     source_names,
     sources_overview,
 )
+from storage.search import MAX_QUERY_CHARS
 from vigie import __version__
 from vigie.atom import ID_PREFIX, FeedInfo, build_feed
 from vigie.config import Config, shown
@@ -223,7 +224,10 @@ def create_app(config: Config, store: Store | None = None) -> FastAPI:
             str | None,
             Query(description="Arrived (first seen by vigie) at or after: ISO 8601 or 2h"),
         ] = None,
-        search: Annotated[str | None, Query(description='Words, "phrases", -excluded')] = None,
+        search: Annotated[
+            str | None,
+            Query(max_length=MAX_QUERY_CHARS, description='Words, "phrases", -excluded'),
+        ] = None,
         highlighted: Annotated[bool, Query(description="Key moments only")] = False,
         edited: Annotated[bool, Query(description="Edited updates only")] = False,
         collapse: Annotated[bool, Query(description="One row per story")] = False,
@@ -294,7 +298,12 @@ def create_app(config: Config, store: Store | None = None) -> FastAPI:
     )
     def search_feed(
         request: Request,
-        q: Annotated[str, Query(min_length=1, description='Words, "phrases", -excluded')],
+        q: Annotated[
+            str,
+            Query(
+                min_length=1, max_length=MAX_QUERY_CHARS, description='Words, "phrases", -excluded'
+            ),
+        ],
         source: Sources = None,
     ) -> Response:
         """The newest updates matching a search, as an Atom feed."""

@@ -181,7 +181,7 @@ def update_filter(
     **rest: Any,
 ) -> Any:
     from storage.queries import UpdateFilter
-    from vigie.filters import parse_when
+    from vigie.filters import check_search, parse_when
 
     try:
         times = {
@@ -189,6 +189,7 @@ def update_filter(
             "until": parse_when(until, "--until"),
             "seen_since": parse_when(seen_since, "--seen-since"),
         }
+        check_search(search, "--search")
     except ParamError as exc:
         raise bad_param(exc) from None
     return UpdateFilter(

@@ -1,5 +1,5 @@
 """The selection parameters the CLI and the API share, checked at the edge: times (ISO 8601
-or "2h" back from now), source names (known to the config or the store) and ids. A bad one
+or "2h" back from now), source names (known to the config or the store), searches. A bad one
 is a `ParamError` naming the parameter and the reason: exit 2 on the CLI, 400 in the API.
 """
 
@@ -10,7 +10,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from storage.queries import MAX_ID, source_names
+from storage.queries import source_names
+from storage.search import MAX_QUERY_CHARS
 from vigie.config import Config, parse_time, shown
 
 MAX_LISTED = 20  # known source names listed in an error, at most
@@ -34,9 +35,10 @@ def parse_when(value: str | None, param: str) -> datetime | None:
         raise ParamError(param, str(exc)) from None
 
 
-def check_id(value: int, param: str) -> int:
-    if not 1 <= value <= MAX_ID:
-        raise ParamError(param, f"must be an id from 1 to {MAX_ID}")
+def check_search(value: str | None, param: str) -> str | None:
+    """A search the index reads whole (longer ones would be cut, their end ignored)."""
+    if value is not None and len(value) > MAX_QUERY_CHARS:
+        raise ParamError(param, f"at most {MAX_QUERY_CHARS} characters, got {len(value)}")
     return value
 
 
