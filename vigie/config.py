@@ -80,9 +80,12 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"invalid duration {value!r}")
     if isinstance(value, int | float):
-        if not math.isfinite(value):
+        try:
+            seconds = float(value)
+        except OverflowError:  # an integer beyond any float
+            raise ValueError(f"duration too long: {shown(value)}") from None
+        if not math.isfinite(seconds):
             raise ValueError(f"duration must be a finite number, got {value!r}")
-        seconds = float(value)
     elif isinstance(value, str):
         text = value.strip().lower().replace(" ", "")
         if re.fullmatch(r"\d+(\.\d+)?", text):
