@@ -51,14 +51,16 @@ class Daemon:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
+        # Handlers first: a SIGTERM that comes while the crawler starts is a clean stop too,
+        # not the default action (killed with -15 before anything was set up).
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop_event.set)
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
         await self.crawler.start()
         await asyncio.to_thread(self.poller.sync_sources)
         self.scheduler = AsyncIOScheduler(event_loop=loop, timezone=UTC)
         self.scheduler.start()
         self._schedule_all()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.stop_event.set)
-        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
         log.info(
             "daemon started: %d sources, worker %s", len(self.config.enabled_sources()), self.owner
         )
@@ -129,6 +131,9 @@ class Daemon:
 
     async def reload(self) -> None:
         """SIGHUP: read the config again; apply it, or keep the old one if it is bad."""
+        if self.scheduler is None:
+            log.warning("reload: the daemon is still starting; send SIGHUP again once it runs")
+            return
         try:
             new = await asyncio.to_thread(load_config, self.config_path)
         except ConfigError as exc:
