@@ -5,7 +5,8 @@ the poll decided (adaptive interval, backoff, end of coverage), so the schedule 
 equals what the database says and a restart resumes it. `max_instances=1` and coalescing
 keep a slow source from piling up runs; jobs never wait on each other.
 Signals: SIGTERM/SIGINT stop (in-flight crawls get a grace period, then are abandoned
-without writing), SIGHUP reloads the config file (a bad one is refused, the old one runs).
+without writing), SIGHUP reloads the config file (a bad one is refused, the old one runs;
+live blogs that ended and pages that are gone stay unpolled, unless re-pointed).
 """
 
 from __future__ import annotations
@@ -148,14 +149,17 @@ class Daemon:
             update={"storage": self.config.storage, "crawler": self.config.crawler}
         )
         self.config = self.poller.config = new
-        await asyncio.to_thread(self.poller.sync_sources)
+        await asyncio.to_thread(self.poller.sync_sources)  # a new URL clears ended and gone
+        finished = await asyncio.to_thread(self.poller.finished)
         assert self.scheduler is not None
-        wanted = {s.name for s in new.enabled_sources()}
+        wanted = {s.name for s in new.enabled_sources()} - finished
         for job in self.scheduler.get_jobs():
             if job.id not in wanted:
                 job.remove()
         now = datetime.now(UTC)
         for source in new.enabled_sources():
+            if source.name in finished:
+                continue
             before = old.get(source.name)
             job = self.scheduler.get_job(source.name)
             moved = before is None or before.url != source.url or not before.enabled
@@ -165,7 +169,11 @@ class Daemon:
                 soonest = now + timedelta(seconds=new.interval_of(source))
                 if job.next_run_time and job.next_run_time > soonest:
                     self._schedule(source.name, soonest)
-        log.info("config reloaded: %d sources enabled", len(wanted))
+        log.info(
+            "config reloaded: %d sources enabled, %d of them ended or gone",
+            len(new.enabled_sources()),
+            len(finished & {s.name for s in new.enabled_sources()}),
+        )
 
     async def _shutdown(self) -> None:
         log.info("daemon stopping")
