@@ -42,6 +42,7 @@ from crawler.extract.stamps import (
     stamp_texts,
     text_length,
 )
+from crawler.extract.zones import PageZone
 from crawler.text import is_chrome
 
 MIN_POSTS = 3
@@ -252,9 +253,12 @@ class HtmlPosts:
         day: date,
         now: datetime,
         start: datetime | None = None,
+        zones: PageZone | None = None,
+        earliest: datetime | None = None,
+        latest: datetime | None = None,
     ) -> None:
         self.root, self.page, self.timezone, self.day, self.now = root, page, timezone, day, now
-        self.start = start
+        self.start, self.zones, self.earliest, self.latest = start, zones, earliest, latest
         self._found: PostList | None = None
         self._searched = False
         self._readings: dict[etree._Element, Reading | None] = {}
@@ -275,6 +279,12 @@ class HtmlPosts:
             self._positions = {el: i for i, el in enumerate(self.root.iter())}
         return self._positions
 
+    def zone_of(self, member: etree._Element) -> str:
+        """The zone of a post's clocks: the page's, or a statement's above it."""
+        if self.zones is None or not self.zones.changes:
+            return self.timezone
+        return self.zones.at(self.positions().get(member))
+
     def read(self, posts: PostList, members: Sequence[etree._Element]) -> list[Reading]:
         """Readings of some members of a list (posts without headline or body are left out),
         their times resolved together, in the order given."""
@@ -283,14 +293,16 @@ class HtmlPosts:
         batch = []
         texts = self._texts if posts is self._found else None
         for member in fresh:
+            tz = self.zone_of(member)
             reading = read_post(
                 member,
                 self.page,
-                self.timezone,
+                tz,
                 self.day.year,
                 followers=posts.followers[index[member]],
                 texts=texts.get(member, []) if texts is not None else None,
             )
+            reading.zone = tz
             keep = bool(reading.post.headline or reading.post.body)
             self._readings[member] = reading if keep else None
             if keep:
@@ -308,7 +320,10 @@ class HtmlPosts:
             region = posts.parent
             for _ in range(3):
                 region = region.getparent() if region.getparent() is not None else region
-            found = date_headings(region, set(posts.members))
+            streams = list(dict.fromkeys(m.getparent() for m in posts.members))
+            found = date_headings(
+                region, set(posts.members), [p for p in streams if p is not None], self.day.year
+            )
             if found:
                 positions = self.positions()
                 headings = sorted((positions[el], day) for el, day in found)
@@ -322,6 +337,8 @@ class HtmlPosts:
             positions=positions,
             headings=headings,
             start=start,
+            earliest=self.earliest,
+            latest=self.latest,
         )
 
 

@@ -36,6 +36,7 @@ class Reading:
     post: RawPost
     element: etree._Element
     stamp: Stamp = field(default_factory=Stamp)
+    zone: str = ""  # the zone its clock is in, when not the page's (a statement above it)
 
 
 def _before(post: etree._Element, target: etree._Element, skip: Sequence[etree._Element]) -> int:
