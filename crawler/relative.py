@@ -31,7 +31,7 @@ _SPAN = {
     "day": timedelta(days=1),
 }
 _ONE = "a an one un une ein eine einer einem einen una uno".split()  # noqa: SIM905
-_NUMBER = rf"(?:\d{{1,4}}|{'|'.join(_ONE)})"
+_NUMBER = rf"(?:\d{{1,4}}|(?:{'|'.join(_ONE)})\b)"  # "einem Tag" is no "eine m"
 _UNIT = "|".join(sorted(_UNIT_OF, key=len, reverse=True))
 _AMOUNT = rf"{_NUMBER}\s*(?:{_UNIT})\b\.?"
 _AMOUNTS = rf"{_AMOUNT}(?:\s*,?\s*(?:and\s+|et\s+|und\s+|y\s+|e\s+)?{_AMOUNT})*"

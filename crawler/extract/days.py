@@ -26,7 +26,8 @@ from itertools import pairwise
 
 from lxml import etree
 
-from crawler.dates import MONTHS, has_clock, parse_date_only, stamp_parts, zone
+from crawler.dates import has_clock, parse_date_only, stamp_parts, zone
+from crawler.extract.boiler import date_line
 from crawler.extract.read import Reading
 from crawler.extract.stamps import stamp_texts, text_length, text_of
 from crawler.text import is_chrome
@@ -36,12 +37,6 @@ _SLACK = timedelta(hours=1)
 _YEAR_RE = re.compile(r"\d{4}")
 _CLIMB = 4
 _WRAPPER_SLACK = 10  # a box around a heading may add this much text ("Live", a dash)
-_WEEKDAYS = frozenset(
-    """monday tuesday wednesday thursday friday saturday sunday lundi mardi mercredi jeudi
-    vendredi samedi dimanche montag dienstag mittwoch donnerstag freitag samstag sonntag
-    sonnabend lunes martes miercoles jueves viernes sabado domingo""".split()  # noqa: SIM905
-)
-_FILLER = frozenset("le la the on am den der de du vom el il".split())  # noqa: SIM905
 
 
 def _in_stream(el: etree._Element, containers: set[etree._Element]) -> bool:
@@ -60,18 +55,6 @@ def _in_stream(el: etree._Element, containers: set[etree._Element]) -> bool:
             return False  # a box with more in it: a promo, a teaser, a card
         node = parent
     return False
-
-
-def _date_alone(text: str, year: int) -> date | None:
-    """The day a short line is, when it holds nothing but a date and maybe a weekday."""
-    if len(text) > 40 or has_clock(text):
-        return None
-    day, _ = stamp_parts(text, year)
-    if day is None:
-        return None
-    words = re.findall(r"[^\W\d_]+", text.casefold())
-    rest = [w for w in words if w not in _WEEKDAYS and w not in _FILLER and w not in MONTHS]
-    return day if not rest else None
 
 
 def date_headings(
@@ -113,7 +96,7 @@ def date_headings(
         for el in stream:
             if not isinstance(el.tag, str) or el in posts or el in headed or is_chrome(el):
                 continue
-            if text_length(el) <= 40 and (day := _date_alone(text_of(el), year)) is not None:
+            if text_length(el) <= 40 and (day := date_line(text_of(el), year)) is not None:
                 found.append((el, day))
     return found
 
@@ -158,11 +141,17 @@ def _newest_first(readings: Sequence[Reading], tz: str) -> bool:
     return down >= up
 
 
-def _opens_with_headings(headings: Sequence[tuple[int, date]], first: int, last: int) -> bool:
-    """Headings above their posts (the stream opens with one) rather than below them."""
+def _opens_with_headings(
+    headings: Sequence[tuple[int, date]], first: int, last: int, day: date
+) -> bool:
+    """Headings above their posts (the stream opens with one) rather than below them (it
+    closes with one). Headings only between posts: above when the first one names a day
+    before the page's (the newest posts, above it, are of the page's day)."""
     before = sum(1 for p, _ in headings if p < first)
     after = sum(1 for p, _ in headings if p > last)
-    return before > 0 and before >= after
+    if before or after:
+        return before > 0 and before >= after
+    return headings[0][1] < day
 
 
 def suspect(when: datetime | None, earliest: datetime | None, latest: datetime | None) -> bool:
@@ -187,7 +176,7 @@ def resolve(
     """Set `published_at` of every reading from its stamp (see the module docstring)."""
     positions = positions or {}
     places = [positions.get(r.element, 0) for r in readings]
-    above = bool(headings) and _opens_with_headings(headings, min(places), max(places))
+    above = bool(headings) and _opens_with_headings(headings, min(places), max(places), day)
     floating: list[Reading] = []
     for r in readings:
         s, local = r.stamp, zone(r.zone or tz)

@@ -213,8 +213,9 @@ def extract_page(
         )  # fmt: skip
         titles = _titles(root, blog.headline)
         found, result.path = [], ""
-        if blog.posts or micro.found:
-            merged = merge_structured(blog.posts, micro.found, posts, root, page, titles=titles)
+        updates = [p for p in blog.posts if p.headline or p.body or p.key or p.published_at]
+        if updates or micro.found:  # empty stubs ({"@type": "BlogPosting"}) name nothing
+            merged = merge_structured(updates, micro.found, posts, root, page, titles=titles)
             found = [f for f in merged.found if f.post.headline or f.post.body]
             result.path = merged.path if found else ""
         if not found and (detected := detect_posts(posts)):
