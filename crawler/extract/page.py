@@ -19,14 +19,16 @@ from crawler.dates import parse_date_only, parse_datetime, zone
 from crawler.extract import Found
 from crawler.extract.days import suspect
 from crawler.extract.detect import HtmlPosts, detect_posts
+from crawler.extract.embedded import embedded_posts
 from crawler.extract.fields import clean_headlines
 from crawler.extract.highlights import Highlights, find_highlights, mark, summary_lists
 from crawler.extract.jsonld import extract_jsonld
 from crawler.extract.merge import merge_structured
 from crawler.extract.microdata import extract_microdata
 from crawler.extract.selectors import extract_selectors
+from crawler.extract.state import state_values
 from crawler.extract.zones import infer_zone
-from crawler.models import PageExtraction, Selectors
+from crawler.models import PageExtraction, RawPost, Selectors
 from crawler.text import clean_inline, normalized
 from crawler.urls import canonical_url, fragment, live_blog_url
 
@@ -160,6 +162,13 @@ def _bounds(
     return (min(dates) - _EARLY if dates else None), now + _LATE
 
 
+def _embedded(root: etree._Element, page: str, tz: str, found: int) -> list[RawPost]:
+    """The posts of the page's embedded state, when it holds more than the `found` others."""
+    values = state_values(root)
+    posts = embedded_posts(values, page, timezone=tz) if values else []
+    return posts if len(posts) > found else []
+
+
 def extract_page(
     html: str | bytes,
     url: str,
@@ -222,6 +231,10 @@ def extract_page(
             found = [Found(r.post, r.element) for r in detected]
             clean_headlines([f.post for f in found], titles)
             result.path = "detected"
+        embedded = _embedded(root, page, tz, len(found))
+        if embedded:  # a client-side page: more posts in its state than in its HTML
+            found, result.path = [Found(p) for p in embedded], "embedded"
+            clean_headlines(embedded, titles)
         if not found and (blog.found or micro.is_liveblog):
             result.path = "jsonld" if blog.found else "microdata"
         for f in found:  # a structured time far off the page's own dates is no time

@@ -200,10 +200,9 @@ def _statements(root: etree._Element) -> list[tuple[int, str, str]]:
     """(position, zone, text) of the zone statements of the page, in page order."""
     found: list[tuple[int, str, str]] = []
     for position, el in enumerate(root.iter()):
-        if position > _MAX_ELEMENTS:
+        if position > _MAX_ELEMENTS or len(found) >= _MAX_TIMESTAMPS:
             break
-        tag = el.tag
-        if not isinstance(tag, str) or tag in _NO_TEXT:
+        if not isinstance(el.tag, str) or el.tag in _NO_TEXT:
             continue
         for text in (el.text, el.tail):
             if not text or not may_state_zone(text):
