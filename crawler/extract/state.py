@@ -72,29 +72,44 @@ def _loads(text: str) -> Any:
         return None
 
 
-def _raw_decode(text: str, start: int) -> tuple[Any, int] | None:
+def _raw_decode(text: str, start: int, scan: _Scan) -> tuple[Any, int] | None:
+    """The JSON value at `start`; what was read is charged to the scan, parsed or not (a
+    script of many broken objects costs its size, not its size squared)."""
     try:
-        return _DECODER.raw_decode(text, start)
-    except (ValueError, RecursionError):
+        value, end = _DECODER.raw_decode(text, start)
+    except json.JSONDecodeError as exc:
+        scan.spend(max(1, exc.pos - start))
         return None
+    except (ValueError, RecursionError):
+        scan.spend(len(text) - start)
+        return None
+    scan.spend(end - start)
+    return value, end
 
 
-def js_string(text: str, start: int) -> tuple[str, int] | None:
+def js_string(text: str, start: int, scan: _Scan | None = None) -> tuple[str, int] | None:
     """The JavaScript string literal at `start` ('…' or "…") and the index after it."""
     quote = text[start : start + 1]
     if quote not in ("'", '"'):
         return None
-    i, end = start + 1, min(len(text), start + 1 + MAX_SCRIPT)
-    while i < end:
-        c = text[i]
-        if c == "\\":
-            i += 2
+    end = min(len(text), start + 1 + MAX_SCRIPT)
+    i = start + 1
+    while True:  # str.find in C, not a loop per character
+        found = min(
+            (j for j in (text.find(quote, i, end), text.find("\\", i, end)) if j >= 0),
+            default=-1,
+        )
+        if found < 0:
+            if scan is not None:
+                scan.spend(end - start)
+            return None
+        if text[found] == "\\":
+            i = found + 2
             continue
-        if c == quote:
-            break
-        i += 1
-    else:
-        return None
+        i = found
+        break
+    if scan is not None:
+        scan.spend(i - start)
     body = text[start + 1 : i]
     body = re.sub(r"\\x([0-9a-fA-F]{2})", r"\\u00\1", body)
     if quote == "'":
@@ -197,10 +212,9 @@ def _devalue(value: Any, script: etree._Element) -> bool | None:
 
 def _next_flight(text: str, scan: _Scan, chunks: list[str]) -> None:
     for m in _NEXT_F_RE.finditer(text):
-        found = js_string(text, m.end())
+        found = js_string(text, m.end(), scan)
         if found is not None:
             chunks.append(found[0])
-            scan.spend(len(found[0]))
 
 
 def _from_javascript(text: str, scan: _Scan) -> None:
@@ -209,18 +223,17 @@ def _from_javascript(text: str, scan: _Scan) -> None:
         # JSON.parse(atob("…")), JSON.parse(decodeURIComponent('…')): skip inner calls.
         while (inner := _CALL_RE.match(text, pos)) is not None:
             pos = inner.end()
-        found = js_string(text, pos)
+        found = js_string(text, pos, scan)
         if found is not None:
             scan.keep(decode_layers(found[0], scan))
     for m in _ASSIGN_RE.finditer(text):
         start = m.end()
         if start < len(text) and text[start] in "{[":
-            decoded = _raw_decode(text, start)
+            decoded = _raw_decode(text, start, scan)
             if decoded is not None:
-                scan.spend(decoded[1] - start)
                 scan.keep(decoded[0])
         elif start < len(text) and text[start] in "'\"":
-            found = js_string(text, start)
+            found = js_string(text, start, scan)
             if found is not None and len(found[0]) > 40:
                 scan.keep(decode_layers(found[0], scan))
 
@@ -252,7 +265,7 @@ def state_values(root: etree._Element, budget: float = TIME_BUDGET) -> list[Any]
         if flight:
             payload = "".join(flight)
             for m in _RSC_LINE_RE.finditer(payload):
-                decoded = _raw_decode(payload, m.end())
+                decoded = _raw_decode(payload, m.end(), scan)
                 if decoded is not None:
                     scan.keep(decoded[0])
     except _Budget:

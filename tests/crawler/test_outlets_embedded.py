@@ -219,6 +219,11 @@ def test_decoding_is_bounded() -> None:
     )
     started = time.monotonic()
     assert state_values(parse_html(page)) == []
+    # every assignment opens a JSON list that runs to the end of the script, unclosed
+    quadratic = "window.a = [" + '"window.a = [", ' * 200_000
+    unterminated = "JSON.parse('" * 100_000
+    page = f"<html><body><script>{quadratic}</script><script>{unterminated}</script></body></html>"
+    assert state_values(parse_html(page)) == []
     assert time.monotonic() - started < 5
     cyclic = unflatten([{"a": 1}, {"b": 0}])  # a reference back to the root ends
     assert cyclic["a"]["b"] is cyclic
