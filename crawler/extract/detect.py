@@ -154,10 +154,10 @@ def _candidate(parent: etree._Element, child_kind: Kind, stamped: set) -> PostLi
     if len(stamped) < MIN_POSTS:
         return None
     timed = [c for c in same if c in stamped]
-    if share < MIN_SHARE or continued(same, stamped):
-        starts = ticker_starts(timed)
-        if starts is not None:  # "9h05 - …" then the post's other paragraphs
-            return _scored(parent, starts, ticker_followers(parent, starts), len(starts), 1.0)
+    starts = ticker_starts(timed)
+    if starts is not None and (share < MIN_SHARE or continued(same, set(starts))):
+        # "9h05 - …" then the post's other paragraphs (which may mention a time too)
+        return _scored(parent, starts, ticker_followers(parent, starts), len(starts), 1.0)
     if share < MIN_SHARE:
         return None
     heading = child_kind[0] in HEADINGS

@@ -90,7 +90,7 @@ def _maybe_stamp(text: str) -> str | None:
     if not text:
         return None
     if text[0].isdigit() or text[0] in "[(":
-        return text if len(text) < 300 else None
+        return text[:300]  # "09:05 – " and a long paragraph: its start tells
     if len(text) <= 60 and _DIGIT_RE.search(text):
         return text
     return text if may_be_ago(text) else None  # "an hour ago", "gerade eben"

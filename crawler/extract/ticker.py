@@ -23,7 +23,8 @@ from crawler.text import clean_inline
 
 MIN_STARTS = 3
 _LEAD = 40  # characters read from the start of an element to find its clock
-_MIN_PREFIXED = 0.8  # share of the stamped siblings that must open with their clock
+_MIN_PREFIXED = 0.5  # share of the stamped siblings that must open with their clock (the
+# others are paragraphs that mention a time: "The road reopened at 15:10.")
 
 
 def lead_text(el: etree._Element, limit: int = _LEAD) -> str:
@@ -44,7 +45,7 @@ def opens_with_clock(el: etree._Element) -> bool:
 
 
 def ticker_starts(timed: Sequence[etree._Element]) -> list[etree._Element] | None:
-    """The stamped siblings that open with their clock, when nearly all of them do."""
+    """The stamped siblings that open with their clock, when at least half of them do."""
     if not timed or timed[0].tag in HEADINGS:
         return None  # a ticker of headings: the repeated-block rule reads it
     starts = [el for el in timed if opens_with_clock(el)]

@@ -188,6 +188,22 @@ def test_any_tag_starts_a_post_and_same_class_continuations_join_it() -> None:
     assert [p.published_at for p in result.posts] == [at(10, 15, 5), at(10, 14, 40), at(10, 14, 12)]
 
 
+def test_long_paragraphs_that_open_with_their_time() -> None:
+    long = "The council's emergency committee met again this morning to review the damage. " * 5
+    ticker = "".join(
+        f"<p>{t} – {long}</p><p>A second paragraph for the post at {t}.</p>"
+        for t in ("14:32", "13:50", "12:15")
+    )
+    html = shell(f'<div class="article-body">{ticker}</div>', html_lang="en-GB")
+    result = extract_page(html, "https://www.westcountry-example.co.uk/live", now=NOW)
+    assert [p.published_at for p in result.posts] == [
+        at(10, 14, 32),
+        at(10, 13, 50),
+        at(10, 12, 15),
+    ]
+    assert result.posts[0].body == f"{long.strip()}\n\nA second paragraph for the post at 14:32."
+
+
 INDEX = shell(
     '<div class="latest">'
     + "".join(
