@@ -6,7 +6,7 @@ would be (`crawler.documents.extract_document`, pagination not followed) and not
 stored. When the URL is one of the configured sources, that source's kind, timezone, language
 and selectors are used unless the command line says otherwise. The output names the path the
 posts came from and the zone their clocks were read in, with why ("configured", "the page
-says 'All times are UK'", "the country of its domain (.fr)", ...).
+says 'All times are UK'", "the outlet's country (domain .fr)", ...).
 """
 
 from __future__ import annotations

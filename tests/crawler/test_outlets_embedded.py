@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.documents import NoPostsError, extract_document
+from crawler.extract import state
 from crawler.extract.embedded import embedded_posts
 from crawler.extract.page import extract_page, parse_html
 from crawler.extract.state import decode_layers, js_string, state_values, unflatten
@@ -208,9 +209,12 @@ def test_state_that_holds_no_posts(state: dict[str, Any]) -> None:
         extract_document(html.encode(), URL, SourceSpec(name="x", url=URL), now=NOW)
 
 
-def test_decoding_is_bounded() -> None:
+def test_decoding_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Caps lowered (8 MB a script, 24 MB a page in production) to keep the test small."""
+    monkeypatch.setattr(state, "MAX_SCRIPT", 200_000)
+    monkeypatch.setattr(state, "MAX_TOTAL", 600_000)
     deep = "[" * 100_000 + "]" * 100_000
-    big = '{"a": "' + "x" * 9_000_000 + '"}'
+    big = '{"a": "' + "x" * 300_000 + '"}'
     junk = "window.__STATE__ = {unquoted: 1, " + "a: [" * 5000 + ";"
     page = (
         f'<html><body><script type="application/json">{deep}</script>'
@@ -220,8 +224,8 @@ def test_decoding_is_bounded() -> None:
     started = time.monotonic()
     assert state_values(parse_html(page)) == []
     # every assignment opens a JSON list that runs to the end of the script, unclosed
-    quadratic = "window.a = [" + '"window.a = [", ' * 200_000
-    unterminated = "JSON.parse('" * 100_000
+    quadratic = "window.a = [" + '"window.a = [", ' * 10_000
+    unterminated = "JSON.parse('" * 10_000
     page = f"<html><body><script>{quadratic}</script><script>{unterminated}</script></body></html>"
     assert state_values(parse_html(page)) == []
     assert time.monotonic() - started < 5

@@ -363,8 +363,8 @@ def test_documents_of_both_kinds(truth: Truth, kind: str) -> None:
     body = (pages() / truth.file).read_bytes()
     result = extract_document(body, truth.url, spec, content_type="text/html", had_posts=True)
     assert result.path == truth.path and len(result.posts) >= 0.95 * truth.count
+    times = [utc_minute(p.published_at) for p in result.posts]
+    del result  # one 1.2 MB page's tree and posts at a time
     zero = extract_document(body, truth.url, SourceSpec(name="real", url=truth.url, kind=kind))
-    assert zero.path == truth.path and len(zero.posts) == len(result.posts)
-    assert [utc_minute(p.published_at) for p in zero.posts] == [
-        utc_minute(p.published_at) for p in result.posts
-    ]
+    assert zero.path == truth.path
+    assert [utc_minute(p.published_at) for p in zero.posts] == times
