@@ -16,6 +16,8 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from crawler.relative import parse_ago
+
 _MONTH_NAMES = {
     1: "janvier janv jan january januar janner jänner",
     2: "fevrier fevr fev february feb februar",
@@ -302,12 +304,14 @@ def has_clock(text: str) -> bool:
 
 @lru_cache(maxsize=16384)
 def is_stamp(text: str) -> bool:
-    """True for the text of a post's time stamp: a clock first, a match minute, or a short
-    text with a clock in it (what a live blog prints beside each post)."""
+    """True for the text of a post's time stamp: a clock first, a match minute, a relative
+    time, or a short text with a clock in it (what a live blog prints beside each post)."""
     text = text.strip()
     if not text or not (text[0].isdigit() or text[0] in "[(" or len(text) <= 60):
         return False
     if clock_prefix(text) is not None or match_minute(text) is not None:
+        return True
+    if len(text) <= 60 and parse_ago(text) is not None:  # "5 min ago", "vor 3 Stunden"
         return True
     return len(text) <= 60 and any(c.isdigit() for c in text) and has_clock(text)
 

@@ -29,10 +29,11 @@ def extract_document(
     had_posts: bool = False,
 ) -> PageExtraction:
     """Posts of one document; raises FeedError, ExtractError or NoPostsError when there are
-    none to have."""
+    none to have. `now` is when the server rendered it (its Date header, else the fetch time)."""
     as_feed = spec.kind == "feed" or (spec.kind == "auto" and looks_like_feed(body, content_type))
     if as_feed:
-        return parse_feed(body, url, timezone=spec.timezone, content_type=content_type)
+        tz = spec.timezone or "UTC"  # feed dates carry their offset (RFC 822, RFC 3339)
+        return parse_feed(body, url, timezone=tz, content_type=content_type)
     if spec.kind == "liveblog" and looks_like_feed(body, content_type) and not spec.selectors:
         raise FeedError('page: expected a live-blog page but got a feed (use kind = "feed")')
     text, _, warnings = decode_page(body, header_charset(content_type))

@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from lxml import etree
 
 from crawler.dates import parse_date_only, parse_datetime, zone
 from crawler.extract import Found
+from crawler.extract.days import suspect
 from crawler.extract.detect import HtmlPosts, detect_posts
+from crawler.extract.embedded import embedded_posts
 from crawler.extract.fields import clean_headlines
 from crawler.extract.highlights import Highlights, find_highlights, mark, summary_lists
 from crawler.extract.jsonld import extract_jsonld
 from crawler.extract.merge import merge_structured
 from crawler.extract.microdata import extract_microdata
 from crawler.extract.selectors import extract_selectors
-from crawler.models import PageExtraction, Selectors
+from crawler.extract.state import state_values
+from crawler.extract.zones import infer_zone
+from crawler.models import PageExtraction, RawPost, Selectors
 from crawler.text import clean_inline, normalized
 from crawler.urls import canonical_url, fragment, live_blog_url
 
@@ -95,6 +99,8 @@ def page_date(
     return now.astimezone(zone(tz)).date()
 
 
+_EARLY = timedelta(days=7)  # posts may predate the page's published date by a few days
+_LATE = timedelta(hours=2)  # and a server's clock may run a little ahead
 _TITLE_XPATHS = ("string(//meta[@property='og:title']/@content)", "string(//h1)", "string(//title)")
 
 
@@ -145,11 +151,29 @@ def _same_post(copy: Found, other: Found) -> bool:
     )
 
 
+def _bounds(
+    root: etree._Element, tz: str, now: datetime, starts: Sequence[datetime | None]
+) -> tuple[datetime | None, datetime]:
+    """(earliest, latest) plausible post times: a week before the page's own earliest date
+    (`article:published_time`, JSON-LD dates, coverage start), and a little after the fetch."""
+    value = root.xpath("string(//meta[@property='article:published_time']/@content)").strip()
+    dates = [d for d in (parse_datetime(value, tz) if value else None, *starts) if d is not None]
+    dates = [d for d in dates if d <= now + _LATE]
+    return (min(dates) - _EARLY if dates else None), now + _LATE
+
+
+def _embedded(root: etree._Element, page: str, tz: str, found: int) -> list[RawPost]:
+    """The posts of the page's embedded state, when it holds more than the `found` others."""
+    values = state_values(root)
+    posts = embedded_posts(values, page, timezone=tz) if values else []
+    return posts if len(posts) > found else []
+
+
 def extract_page(
     html: str | bytes,
     url: str,
     *,
-    timezone: str = "UTC",
+    timezone: str | None = None,
     selectors: Selectors | None = None,
     now: datetime | None = None,
     encoding: str | None = None,
@@ -157,8 +181,10 @@ def extract_page(
 ) -> PageExtraction:
     """Cut one live-blog page into posts, in page order, key-moments copies included.
 
-    `encoding` is the HTTP header's charset for bytes; `language` (the source's) helps the
-    date parser with free-text times; `now` decides whether coverage has ended.
+    `timezone` is the source's; None takes it from the page (zones.py). `encoding` is the
+    HTTP header's charset for bytes; `language` (the source's) helps the date parser with
+    free-text times; `now` (the response's Date, else the fetch time) decides whether
+    coverage has ended and anchors relative times ("5 min ago").
     """
     languages = (language,) if language else ()
     result = PageExtraction()
@@ -167,11 +193,16 @@ def extract_page(
     root = parse_html(text)
     base = canonical_url(root.xpath("string(//base/@href)") or url, url)
     page = live_blog_url(url)
+    zones = infer_zone(root, url, configured=timezone, language=language)
+    tz = zones.name
+    result.timezone, result.timezone_from = tz, zones.why
+    if zones.warning:
+        result.warnings.append(zones.warning)
 
-    blog = extract_jsonld(root, page, timezone=timezone, now=now)
-    day = page_date(root, url, timezone, now, blog.page_dates)
+    blog = extract_jsonld(root, page, timezone=tz, now=now)
+    day = page_date(root, url, tz, now, blog.page_dates)
     micro = extract_microdata(
-        root, page, timezone=timezone, now=now, default_date=day, with_posts=selectors is None
+        root, page, timezone=tz, now=now, default_date=day, with_posts=selectors is None
     )
     result.warnings.extend(blog.warnings)
     result.is_liveblog = blog.found or micro.is_liveblog
@@ -179,22 +210,36 @@ def extract_page(
 
     if selectors is not None:
         found = extract_selectors(
-            root, page, selectors, timezone=timezone, default_date=day, now=now, languages=languages
+            root, page, selectors, timezone=tz, default_date=day, now=now, languages=languages
         )
         result.path = "selectors"
     else:
         start = blog.coverage_start or micro.coverage_start
-        posts = HtmlPosts(root, page, timezone=timezone, day=day, now=now, start=start)
+        earliest, latest = _bounds(root, tz, now, [start, *blog.page_dates])
+        posts = HtmlPosts(
+            root, page, timezone=tz, day=day, now=now, start=start, zones=zones,
+            earliest=earliest, latest=latest,
+        )  # fmt: skip
         titles = _titles(root, blog.headline)
-        if blog.posts or micro.found:
-            merged = merge_structured(blog.posts, micro.found, posts, root, page, titles=titles)
-            found, result.path = merged.found, merged.path
-        elif detected := detect_posts(posts):
+        found, result.path = [], ""
+        updates = [p for p in blog.posts if p.headline or p.body or p.key or p.published_at]
+        if updates or micro.found:  # empty stubs ({"@type": "BlogPosting"}) name nothing
+            merged = merge_structured(updates, micro.found, posts, root, page, titles=titles)
+            found = [f for f in merged.found if f.post.headline or f.post.body]
+            result.path = merged.path if found else ""
+        if not found and (detected := detect_posts(posts)):
             found = [Found(r.post, r.element) for r in detected]
             clean_headlines([f.post for f in found], titles)
             result.path = "detected"
-        else:
-            found, result.path = [], ("jsonld" if blog.found else "")
+        embedded = _embedded(root, page, tz, len(found))
+        if embedded:  # a client-side page: more posts in its state than in its HTML
+            found, result.path = [Found(p) for p in embedded], "embedded"
+            clean_headlines(embedded, titles)
+        if not found and (blog.found or micro.is_liveblog):
+            result.path = "jsonld" if blog.found else "microdata"
+        for f in found:  # a structured time far off the page's own dates is no time
+            if suspect(f.post.published_at, earliest, latest):
+                f.post.published_at, f.post.time_approximate = None, False
 
     highlights = find_highlights(root, page, [f.element for f in found if f.element is not None])
     pairs = [(f.post, f.element) for f in found]
