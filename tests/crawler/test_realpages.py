@@ -4,16 +4,14 @@ The ground truth below was read by hand from each page's HTML, not from vigie's 
 count of posts a reader sees (and how it was counted), a few posts with their local time,
 headline and first words, the posts shown among the key moments, and text that is page chrome.
 The pages stay outside the repository (publishers' content): without them these tests skip,
-except under CI=true, where the folder must be present.
+except under CI=true, where the folder must be present (tests/shared.py).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,9 +19,8 @@ import pytest
 from crawler.documents import extract_document
 from crawler.extract.page import extract_page
 from crawler.models import PageExtraction, SourceSpec
+from tests.shared import realpages_dir
 
-REALPAGES = Path(__file__).resolve().parents[3] / "shared" / "realpages"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 JSONLD_SCRIPT = re.compile(rb"<script[^>]*application/ld\+json[^>]*>.*?</script>", re.S | re.I)
 MOJIBAKE = ("â€", "Ã©", "Ã¨", "Ã¤", "Ã¼", "Ã¶", "\ufffd")
 
@@ -254,16 +251,8 @@ TRUTHS = (
 )
 
 
-def pages() -> Path:
-    if REALPAGES.is_dir():
-        return REALPAGES
-    if IN_CI:
-        pytest.fail(f"{REALPAGES} is missing: CI runs the real-page tests")
-    pytest.skip(f"{REALPAGES} not present (real saved pages are kept outside the repository)")
-
-
 def extract(truth: Truth, data: bytes | None = None) -> PageExtraction:
-    body = data if data is not None else (pages() / truth.file).read_bytes()
+    body = data if data is not None else (realpages_dir() / truth.file).read_bytes()
     return extract_page(body, truth.url, timezone=truth.timezone)
 
 
@@ -302,7 +291,7 @@ def test_zero_config_extraction_matches_the_page(truth: Truth) -> None:
 def test_the_html_alone_gives_the_posts_it_shows(truth: Truth) -> None:
     """Without its JSON-LD, each structured page is read by the detector: same posts (those the
     HTML shows), times on the same days."""
-    data = JSONLD_SCRIPT.sub(b"", (pages() / truth.file).read_bytes())
+    data = JSONLD_SCRIPT.sub(b"", (realpages_dir() / truth.file).read_bytes())
     result = extract(truth, data)
     expected = truth.html_count or truth.count
     assert result.path == "detected"
@@ -325,6 +314,6 @@ def test_the_html_alone_gives_the_posts_it_shows(truth: Truth) -> None:
 @pytest.mark.parametrize("truth", TRUTHS, ids=[t.file.split("-")[0] for t in TRUTHS])
 def test_documents_of_both_kinds(truth: Truth, kind: str) -> None:
     spec = SourceSpec(name="real", url=truth.url, kind=kind, timezone=truth.timezone)
-    body = (pages() / truth.file).read_bytes()
+    body = (realpages_dir() / truth.file).read_bytes()
     result = extract_document(body, truth.url, spec, content_type="text/html", had_posts=True)
     assert result.path == truth.path and len(result.posts) >= 0.95 * truth.count

@@ -19,7 +19,7 @@ import pytest
 from tests.helpers import jsonl, run_vigie, write_config
 from tests.newsroom.render import render_plain, render_rss
 from tests.newsroom.server import Newsroom
-from tests.newsroom.timeline import seed_state
+from tests.newsroom.timeline import fixture_state
 
 pytestmark = pytest.mark.slow
 
@@ -75,8 +75,8 @@ def slow(request: Any) -> tuple[int, dict[str, str], bytes]:
 
 @pytest.fixture(scope="module")
 def hostile_site() -> Iterator[Newsroom]:
-    site = Newsroom(states=[seed_state()])
-    state = seed_state()
+    site = Newsroom(states=[fixture_state()])
+    state = fixture_state()
     rss = render_rss(state, "http://127.0.0.1").encode()
     site.extra_routes["/slow"] = slow
     site.set_route("/huge", 200, {"Content-Type": "text/html"}, b"<p>x</p>" * (30 * 1024**2 // 8))
