@@ -10,7 +10,7 @@ from the bodies.
 
 The newsroom serves the project's own text in that format (`FIXTURE_PATH`, written for the
 project: a storm on the French Atlantic coast); the real seed is read only by the tests that
-check the parser on it, when ../shared is present.
+check the parser, the extractors and dedup on it, when ../shared is present.
 
 Whitespace is normalised: non-breaking spaces become plain spaces, runs of spaces collapse,
 lines are stripped. Everything else (accents, “ ” ’, the text's own typos) is kept as is.
