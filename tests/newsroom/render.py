@@ -234,7 +234,7 @@ def render_paged(state: State, base_url: str, page: int, per_page: int = 10) -> 
     )
 
 
-# --- plain (like the TF1 page the text format comes from: no structured data, no ids) --
+# --- plain (like the TF1 page the text format comes from: no structured data, no ids) ------
 
 
 def _plain_entry(p: Post, base_url: str, url: str) -> str:
