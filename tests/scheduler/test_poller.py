@@ -18,9 +18,11 @@ from crawler.models import CrawlResult, SourceSpec, Validators
 from scheduler.daemon import Daemon
 from scheduler.jobs import Poller
 from storage import leases
+from storage.crawls import FinishedCrawl, record_crawls
 from storage.db import Store
 from storage.models import CrawlRun, HttpValidator, Source
-from storage.writes import ensure_sources, save_crawl, save_quiet_crawls
+from storage.sources import ensure_sources
+from storage.updates_write import SaveCounts
 from tests.helpers import write_config
 from vigie.config import Config, load_config
 
@@ -131,7 +133,7 @@ def _quiet_results(url: str) -> list[CrawlResult]:
     ]
 
 
-def _state(counts: Any) -> dict[str, Any]:
+def _state() -> dict[str, Any]:
     return {
         "next_run_at": datetime(2026, 1, 6, 20, 0, tzinfo=UTC),
         "failures": 2,
@@ -163,7 +165,7 @@ def _rows(store: Store, ids: list[int]) -> list[tuple[Any, ...]]:
     return out
 
 
-def test_quiet_saves_write_what_save_crawl_writes(store: Store) -> None:
+def test_quiet_saves_write_what_one_save_writes(store: Store) -> None:
     now = datetime(2026, 1, 6, 19, 0, 5, tzinfo=UTC)
     kinds = len(_quiet_results("https://x/"))
     wanted = [(f"{side}{i}", f"https://x/{side}{i}", "auto") for side in "ab" for i in range(kinds)]
@@ -174,13 +176,14 @@ def test_quiet_saves_write_what_save_crawl_writes(store: Store) -> None:
     for _ in range(2):  # the second time, validators exist and are updated
         with store.session() as session:
             for source_id, result in zip(one, _quiet_results("https://x/p"), strict=True):
-                save_crawl(session, source_id, result, state=_state, now=now, worker="w")
+                crawl = FinishedCrawl(source_id, result, SaveCounts(), _state())
+                record_crawls(session, [crawl], now=now, worker="w")
         with store.session() as session:
             crawls = [
-                (source_id, result, _state)
+                FinishedCrawl(source_id, result, SaveCounts(), _state())
                 for source_id, result in zip(bulk, _quiet_results("https://x/p"), strict=True)
             ]
-            save_quiet_crawls(session, crawls, now=now, worker="w")
+            record_crawls(session, crawls, now=now, worker="w")
     assert _rows(store, bulk) == _rows(store, one)
 
 
