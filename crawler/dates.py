@@ -5,6 +5,11 @@ text of French, English and German pages ("20:08 6 janvier 2026", "12.31 Uhr", "
 2026 8:08 PM"). Times without an offset are read in the source's timezone. The common shapes
 are parsed with the regexes below (a 500-post page is parsed on every poll); `dateparser` is
 only the fallback for the rest. Results are cached by (text, tz, default_date, languages).
+
+Hostile text is bounded: only the first MAX_DATE_TEXT characters of a text are read, and
+what cannot be a date (see crawler.daterange) is refused, never guessed: a bare number is an
+epoch or nothing, and dateparser must find a day and a month (it turns "12", "-1" or "nan"
+into a day of the current month otherwise).
 """
 
 from __future__ import annotations
@@ -15,6 +20,10 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from crawler.daterange import Refused, day_refusal, parse_refusal, record
+
+MAX_DATE_TEXT = 300  # a stamp is never longer; the rest of a longer text is not read
 
 _MONTH_NAMES = {
     1: "janvier janv jan january januar janner jänner",
@@ -39,6 +48,9 @@ _ISO_RE = re.compile(
     re.IGNORECASE,
 )
 _EPOCH_RE = re.compile(r"^\d{10}(?:\.\d+)?$|^\d{13}$")
+_NUMBER_RE = re.compile(
+    r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$|^[+-]?(?:nan|inf|infinity)$", re.I
+)
 _RFC822_RE = re.compile(r"^(?:[a-z]{3},\s*)?\d{1,2}\s+[a-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}", re.I)
 # Numeric dates: 27.08.2024, 27/08/2024, 2024-08-27, 2024/08/27.
 _NUM_DMY_RE = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b")
@@ -92,29 +104,44 @@ def _fold(text: str) -> str:
     return " ".join(text.split())  # str.split() knows every Unicode space
 
 
-def _offset(text: str) -> timezone:
+def _offset(text: str) -> timezone | Refused:
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    if minutes > 59 or hours * 60 + minutes > 14 * 60:
+        return Refused(f"UTC offset {text} beyond ±14:00")
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
-def _iso(m: re.Match[str], tz: str) -> datetime | None:
+def _iso(m: re.Match[str], tz: str) -> datetime | Refused:
     y, mo, d, hh, mi, ss, frac, off = m.groups()
     try:
         micro = int((frac or "0")[:6].ljust(6, "0"))
         naive = datetime(int(y), int(mo), int(d), int(hh or 0), int(mi or 0), int(ss or 0), micro)
-    except ValueError:
-        return None
+    except ValueError as exc:
+        return Refused(f"impossible date ({exc})")
     if off is None:
         return naive.replace(tzinfo=zone(tz))
-    return naive.replace(tzinfo=UTC if off.upper() == "Z" else _offset(off))
+    offset = UTC if off.upper() == "Z" else _offset(off)
+    return offset if isinstance(offset, Refused) else naive.replace(tzinfo=offset)
+
+
+def _epoch(text: str) -> datetime | Refused:
+    """A bare number: epoch seconds, or milliseconds when it is too large for seconds."""
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        return Refused("not a number")
+    seconds = value / 1000 if abs(value) >= 1e11 else value
+    if not -2208988800 <= seconds < 7258118400:  # 1900 … 2200
+        return Refused("a number that is no epoch of a readable year")
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def _find_date(
     text: str, default_year: int | None, *, require_year: bool = False
-) -> tuple[date | None, str]:
-    """The first date in folded text, and the text with it cut out."""
+) -> tuple[date | Refused | None, str]:
+    """The first date in folded text, and the text with it cut out; Refused when the first
+    date shape holds an impossible date (31 February, month 13, year 10)."""
     for regex, order in (
         (_NUM_YMD_RE, "ymd"),
         (_YEAR_MONTH_DAY_RE, "ymd"),
@@ -130,9 +157,9 @@ def _find_date(
             month = int(parts["m"]) if parts["m"].isdigit() else MONTHS[parts["m"]]
             try:
                 found = date(year, month, int(parts["d"]))
-            except ValueError:
-                return None, text
-            return found, text[: m.start()] + " " + text[m.end() :]
+            except ValueError as exc:
+                return Refused(f"impossible date ({exc})"), text
+            return day_refusal(found) or found, text[: m.start()] + " " + text[m.end() :]
     return None, text
 
 
@@ -151,10 +178,12 @@ def _find_time(text: str) -> tuple[time | None, str]:
     return time(h, mi, s), text[: m.start()] + " " + text[m.end() :]
 
 
-def _free_text(text: str, tz: str, default_date: date | None) -> datetime | bool | None:
+def _free_text(text: str, tz: str, default_date: date | None) -> datetime | Refused | bool | None:
     """A datetime; False when no date or time shape was recognised; None when unusable."""
     folded = _fold(text)
     day, rest = _find_date(folded, default_date.year if default_date else None)
+    if isinstance(day, Refused):  # never the clock on the page's day instead
+        return day
     clock, rest = _find_time(rest)
     if day is None:
         if clock is None:
@@ -172,7 +201,11 @@ def _dateparser(text: str, tz: str, languages: tuple[str, ...]) -> datetime | No
         return None
     import dateparser  # slow to import: only when a page needs it
 
-    settings: dict[str, object] = {"TIMEZONE": tz, "RETURN_AS_TIMEZONE_AWARE": True}
+    settings: dict[str, object] = {
+        "TIMEZONE": tz,
+        "RETURN_AS_TIMEZONE_AWARE": True,
+        "REQUIRE_PARTS": ["day", "month"],  # or "12" is the 12th of this month
+    }
     try:
         found = dateparser.parse(text, languages=list(languages) or None, settings=settings)
     except Exception:  # dateparser raises many kinds of errors on odd input
@@ -185,7 +218,16 @@ def _dateparser(text: str, tz: str, languages: tuple[str, ...]) -> datetime | No
 @lru_cache(maxsize=16384)
 def _parse(
     text: str, tz: str, default_date: date | None, languages: tuple[str, ...]
-) -> datetime | None:
+) -> datetime | Refused | None:
+    found = _read(text, tz, default_date, languages)
+    if isinstance(found, datetime):
+        return parse_refusal(found) or found
+    return found
+
+
+def _read(
+    text: str, tz: str, default_date: date | None, languages: tuple[str, ...]
+) -> datetime | Refused | None:
     text = text.strip().strip("\u200b\ufeff")
     if not text:
         return None
@@ -194,6 +236,8 @@ def _parse(
     if _EPOCH_RE.match(text):
         seconds = float(text) / (1000 if len(text) == 13 else 1)
         return datetime.fromtimestamp(seconds, UTC)
+    if _NUMBER_RE.match(text):
+        return _epoch(text)
     if _RFC822_RE.match(text):
         try:
             found = parsedate_to_datetime(text)
@@ -203,9 +247,9 @@ def _parse(
             if found.tzinfo is None:  # no zone, or "-0000" (UTC, local zone unknown)
                 return found.replace(tzinfo=UTC if "-0000" in text else zone(tz))
             return found
-    found = _free_text(text, tz, default_date)
-    if found is not False:
-        return found or None
+    free = _free_text(text, tz, default_date)
+    if free is not False:
+        return free or None
     return _dateparser(text, tz, languages)
 
 
@@ -220,24 +264,31 @@ def parse_datetime(
 
     Local times are read in `tz`; a time alone ("20:08") takes its date from `default_date`
     (None without one); a date alone is midnight local time. The result keeps the offset it
-    was printed with (or the source's), so compare instants, not fields.
+    was printed with (or the source's), so compare instants, not fields. A refused date (see
+    crawler.daterange) is None too, and noted for the extraction's warnings.
     """
     if not text or not isinstance(text, str):
         return None
-    return _parse(text, tz, default_date, tuple(languages or ()))
+    found = _parse(text[:MAX_DATE_TEXT], tz, default_date, tuple(languages or ()))
+    if isinstance(found, Refused):
+        record(text, found)
+        return None
+    return found
 
 
-@lru_cache(maxsize=4096)
 def parse_date_only(text: str | None, languages: tuple[str, ...] | None = None) -> date | None:
     """A calendar date with a year found anywhere in a heading, a title or a URL, or None."""
     del languages  # month names of every supported language are always tried
-    if not text:
-        return None
+    return _date_only(text[: MAX_DATE_TEXT * 2]) if text else None
+
+
+@lru_cache(maxsize=4096)
+def _date_only(text: str) -> date | None:
     folded = _fold(text)
     if not re.search(r"\d{4}", folded):
         return None
     found, _ = _find_date(folded, None, require_year=True)
-    return found if found and 1990 <= found.year <= 2100 else None
+    return found if isinstance(found, date) and 1990 <= found.year <= 2100 else None
 
 
 # --- stamps of live-blog posts ---------------------------------------------------------------
@@ -296,14 +347,18 @@ def match_minute(text: str) -> int | None:
 
 def has_clock(text: str) -> bool:
     """True when a short text holds a clock time anywhere ("Horaires : 17h00", "20:08 6 janv")."""
-    found, _ = _find_time(_fold(text))
+    found, _ = _find_time(_fold(text[:MAX_DATE_TEXT]))
     return found is not None
 
 
-@lru_cache(maxsize=16384)
 def is_stamp(text: str) -> bool:
     """True for the text of a post's time stamp: a clock first, a match minute, or a short
     text with a clock in it (what a live blog prints beside each post)."""
+    return len(text) <= MAX_DATE_TEXT and _is_stamp(text)
+
+
+@lru_cache(maxsize=16384)
+def _is_stamp(text: str) -> bool:
     text = text.strip()
     if not text or not (text[0].isdigit() or text[0] in "[(" or len(text) <= 60):
         return False
@@ -326,8 +381,12 @@ def from_epoch(value: str | None) -> datetime | None:
     return datetime.fromtimestamp(seconds, UTC) if 946684800 <= seconds < 4102444800 else None
 
 
-def stamp_parts(text: str, year: int | None = None) -> tuple[date | None, time | None]:
-    """The date (its year defaulting to `year`) and the clock a short stamp holds, if any."""
-    day, rest = _find_date(_fold(text), year)
+def stamp_parts(text: str, year: int | None = None) -> tuple[date | Refused | None, time | None]:
+    """The date (its year defaulting to `year`) and the clock a short stamp holds, if any.
+
+    An impossible date is Refused, and then its clock is no time either."""
+    day, rest = _find_date(_fold(text[:MAX_DATE_TEXT]), year)
+    if isinstance(day, Refused):
+        return day, None
     clock, _ = _find_time(rest)
     return day, clock

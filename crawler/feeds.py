@@ -3,7 +3,9 @@
 Owns the gate in front of feedparser (a document that declares entities is refused before any
 XML parser sees it: entity bombs, external entities), telling a feed from an HTML page, and
 mapping entries to `RawPost`s. Entry keys: `guid:<guid or Atom id>`, else the canonical link,
-else None (storage then falls back to a content fingerprint).
+else None (storage then falls back to a content fingerprint). An entry link or a next link
+that is no http(s) URL (`file:`, `javascript:`, an `xml:base` pointing elsewhere) is
+dropped; an entry that fails to read is skipped with a warning, the others kept.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from xml.sax import SAXException
 import feedparser
 
 from crawler.dates import parse_datetime
+from crawler.guard import Guard
 from crawler.models import PageExtraction, RawPost
 from crawler.text import any_to_text, clean_inline, plain_to_text
-from crawler.urls import canonical_url
+from crawler.urls import refusal, web_url
 
 PROLOG_LIMIT = 65536  # bytes read to find the root element
 FEED_ROOTS = frozenset({"rss", "feed", "rdf", "channel"})
@@ -116,11 +119,11 @@ def _entry_body(entry: Any) -> str:
 
 def entry_post(entry: Any, base: str, tz: str) -> RawPost:
     """One feedparser entry → RawPost."""
-    link = (entry.get("link") or "").strip()
-    url = canonical_url(link, base) if link else None
-    if url and not url.startswith(("http://", "https://")):
-        url = None  # feedparser offers an Atom id such as urn:… as the link
-    guid = (entry.get("id") or "").strip()
+    link = entry.get("link") or ""
+    # None too for an Atom id such as urn:… that feedparser offers as the link
+    url = web_url(link, base) if isinstance(link, str) and link.strip() else None
+    guid = entry.get("id") or ""
+    guid = guid.strip() if isinstance(guid, str) else ""
     updated = _entry_time(entry, "updated", tz)
     return RawPost(
         headline=clean_inline(entry.get("title") or ""),
@@ -133,10 +136,15 @@ def entry_post(entry: Any, base: str, tz: str) -> RawPost:
     )
 
 
-def _next_link(parsed: Any, base: str) -> str | None:
+def _next_link(parsed: Any, base: str, warnings: list[str]) -> str | None:
     for link in parsed.feed.get("links") or []:
-        if link.get("rel") == "next" and link.get("href"):
-            return canonical_url(link["href"], base)
+        href = link.get("href")
+        if link.get("rel") != "next" or not href:
+            continue
+        url = web_url(href, base)
+        if url is not None:
+            return url
+        warnings.append(f"url: next-page link {href[:40]!r} refused: {refusal(href, base)}")
     return None
 
 
@@ -149,7 +157,9 @@ def parse_feed(
     """
     check_document(body)
     headers = {"content-location": url, "content-type": content_type or "application/xml"}
-    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True)
+    parsed = feedparser.parse(
+        body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
     version = parsed.get("version", "")
     entries = parsed.get("entries") or []
     if not version and not entries:
@@ -164,9 +174,13 @@ def parse_feed(
             result.warnings.append(f"feed: malformed XML, kept {len(entries)} entries: {exc}")
         else:
             result.warnings.append(f"feed: {type(exc).__name__}: {exc}")
+    guard = Guard(url)
     for entry in entries:
-        post = entry_post(entry, url, timezone)
-        if post.headline or post.body or post.url:
+        post = guard.run("feed: an entry", lambda e=entry: entry_post(e, url, timezone), None)
+        if post is not None and (post.headline or post.body or post.url):
             result.posts.append(post)
-    result.next_url = _next_link(parsed, url)
+    result.next_url = guard.run(
+        "feed: next link", lambda: _next_link(parsed, url, result.warnings), None
+    )
+    result.warnings.extend(guard.warnings())
     return result

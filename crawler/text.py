@@ -17,6 +17,9 @@ from typing import TypeAlias
 
 from lxml import etree
 
+from crawler.markup import parse_markup
+from crawler.sanitize import clean_text
+
 # Elements whose whole subtree is never post text.
 DROP_TAGS = frozenset(
     """script style noscript template iframe frame object embed svg math canvas button form
@@ -51,7 +54,9 @@ _READ_ALSO_RE = re.compile(
 )
 _READ_ALSO_INITIALS = frozenset("aàlvsrm")
 _ZERO_WIDTH_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_TAG_RE = re.compile(r"<[a-zA-Z/!][^>]*>")
+# A tag ends at the next ">" or before the next "<": `[^>]*` alone would rescan the rest of
+# the text from every "<" of a text without ">" ("<a<a<a…": quadratic).
+_TAG_RE = re.compile(r"<[a-zA-Z/!][^<>]*>")
 _NON_WORD_RE = re.compile(r"[\W_]+")
 _COMBINING_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _FRAGMENT_PARSER = etree.HTMLParser(
@@ -102,19 +107,30 @@ def any_to_text(text: str | None) -> str:
     return html_to_text(text) if looks_like_html(text) else plain_to_text(text)
 
 
-@lru_cache(maxsize=8192)
+_CACHED_MAX = 2000  # longer texts are not cached: the cache would keep them all
+
+
 def normalized(text: str | None) -> str:
     """A comparison key: accents, case, punctuation and spacing ignored."""
     if not text:
         return ""
+    return _normalized(text) if len(text) <= _CACHED_MAX else _normalized.__wrapped__(text)
+
+
+@lru_cache(maxsize=8192)
+def _normalized(text: str) -> str:
     text = clean_inline(text)
     if not text.isascii():
         text = _COMBINING_RE.sub("", unicodedata.normalize("NFKD", text))
     return _NON_WORD_RE.sub(" ", text.casefold()).strip()
 
 
-@lru_cache(maxsize=8192)
 def _chrome_name(name: str) -> bool:
+    return _chrome(name[:_CACHED_MAX])  # a class attribute of megabytes says nothing more
+
+
+@lru_cache(maxsize=8192)
+def _chrome(name: str) -> bool:
     return _CHROME_RE.search(name) is not None
 
 
@@ -233,7 +249,9 @@ def iter_paragraphs(
     if isinstance(fragment, str):
         if not fragment.strip():
             return iter(())
-        root = etree.fromstring(f"<html><body>{fragment}</body></html>", _FRAGMENT_PARSER)
+        # lxml refuses a string with NUL, other controls or lone surrogates (JSON "\u0000").
+        markup = clean_text(f"<html><body>{fragment}</body></html>")
+        root = parse_markup(markup, _FRAGMENT_PARSER)
         if root is None:
             return iter(())
     else:
