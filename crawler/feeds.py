@@ -30,6 +30,10 @@ _DOCTYPE_RE = re.compile(r"<!DOCTYPE\s+([^\s\[>]+)([^\[>]*)(\[)?", re.IGNORECASE
 _ROOT_RE = re.compile(r"<([A-Za-z_][\w.:-]*)")
 _FEED_TYPES = ("rss", "atom", "rdf", "/xml", "+xml")
 _ENTRY_END_RE = re.compile(rb"</(?:[\w.-]+:)?(?:item|entry)\s*>")
+# feedparser spends ~100 µs per element: a document of a million empty elements (8 MB) would
+# take minutes. Only the entries before the MAX_ELEMENTS-th element are read.
+MAX_ELEMENTS = 50_000
+_MARKUP_RE = re.compile(rb"<!\[CDATA\[|<!--|<[A-Za-z_]")
 
 
 class FeedError(Exception):
@@ -137,6 +141,8 @@ def entry_post(entry: Any, base: str, tz: str) -> RawPost:
 
 
 def _next_link(parsed: Any, base: str, warnings: list[str]) -> str | None:
+    """The first rel="next" link that is an http(s) URL (the first refused one is told)."""
+    refused = False
     for link in parsed.feed.get("links") or []:
         href = link.get("href")
         if link.get("rel") != "next" or not href:
@@ -144,7 +150,31 @@ def _next_link(parsed: Any, base: str, warnings: list[str]) -> str | None:
         url = web_url(href, base)
         if url is not None:
             return url
-        warnings.append(f"url: next-page link {href[:40]!r} refused: {refusal(href, base)}")
+        if not refused:
+            warnings.append(f"url: next-page link {href[:40]!r} refused: {refusal(href, base)}")
+            refused = True
+    return None
+
+
+def _element_limit(body: bytes) -> int | None:
+    """Where to cut a document of more than MAX_ELEMENTS elements (after the last entry that
+    ends before the limit), or None. CDATA sections and comments hold no elements."""
+    count, pos = 0, 0
+    while (m := _MARKUP_RE.search(body, pos)) is not None:
+        token = m[0]
+        if token == b"<![CDATA[":
+            end = body.find(b"]]>", m.end())
+        elif token == b"<!--":
+            end = body.find(b"-->", m.end())
+        else:
+            count += 1
+            if count > MAX_ELEMENTS:
+                ends = [e.end() for e in _ENTRY_END_RE.finditer(body, 0, m.start())]
+                return ends[-1] if ends else m.start()
+            end = m.end()
+        if end < 0:
+            return None
+        pos = end
     return None
 
 
@@ -156,6 +186,14 @@ def parse_feed(
     A malformed document keeps the entries read before the fault, with a warning.
     """
     check_document(body)
+    warnings = []
+    cut = _element_limit(body)
+    if cut is not None:
+        body = body[:cut]
+        kept = len(_ENTRY_END_RE.findall(body))
+        warnings.append(
+            f"feed: more than {MAX_ELEMENTS} XML elements: only the first {kept} entries read"
+        )
     headers = {"content-location": url, "content-type": content_type or "application/xml"}
     parsed = feedparser.parse(
         body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
@@ -165,7 +203,7 @@ def parse_feed(
     if not version and not entries:
         reason = parsed.get("bozo_exception") if parsed.get("bozo") else "no RSS or Atom root"
         raise FeedError(f"feed: not a feed: {reason}")
-    result = PageExtraction(path="feed")
+    result = PageExtraction(path="feed", warnings=warnings)
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
         if isinstance(exc, SAXException):

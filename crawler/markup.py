@@ -3,19 +3,28 @@
 libxml2 stops parsing at a nesting depth of 2048 (256 without `huge_tree`): whatever follows
 100,000 nested `<div>`s, or thousands of unclosed `<b>`s, would be lost. `parse_markup`
 parses once; only when the parser reports that limit is the markup flattened (`flatten`) and
-parsed again. Flattening is one linear pass over the tags: an opening tag that would nest
-deeper than MAX_DEPTH is dropped, and so is the closing tag that matches it. Text is kept;
-script, style and the like are kept whole and their contents not read for tags.
+parsed again.
+
+Flattening is one linear pass over the tags, keeping a stack of the open elements. Up to
+MAX_DEPTH every tag is kept. Deeper, an opening tag is dropped when its name is among the
+last few open elements (the repetition a nesting bomb or an unclosed tag makes), so the
+structure after it (a `<main>` and its `<article>`s) survives; past HARD_DEPTH every opening
+tag is dropped. A closing tag closes the innermost open element of its name (one whose
+opening was dropped is dropped with it); one that matches nothing near the top of the stack
+is dropped. Text is always kept; script, style and the like are kept whole and their
+contents not read for tags.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 from lxml import etree
 
-MAX_DEPTH = 200  # below the fragment parser's 256; real pages nest 30 deep at most
+MAX_DEPTH = 100  # real pages nest 30 deep at most; below the fragment parser's 256
+HARD_DEPTH = 200
+_RECENT = 8  # open elements looked at for a repetition
+_SEARCH = 256  # open elements a closing tag is matched against
 # A tag with its attributes; a quoted value may hold "<" and ">". The alternatives start with
 # different characters: no backtracking between them.
 _TAG_RE = re.compile(r"""<(/?)([A-Za-z][A-Za-z0-9:-]*)(?:[^<>"']|"[^"]*"|'[^']*')*>""")
@@ -28,42 +37,67 @@ _RAW_TEXT = frozenset("script style textarea title xmp plaintext noscript templa
 _RAW_END = {name: re.compile(f"</{name}", re.IGNORECASE) for name in _RAW_TEXT}
 
 
-def too_deep(parser: etree._FeedParser) -> bool:
+def too_deep(parser: etree.HTMLParser) -> bool:
     """True when the last parse with `parser` stopped at libxml2's depth limit."""
     return any("depth" in e.message.lower() for e in parser.error_log)
 
 
-def flatten(markup: str, max_depth: int = MAX_DEPTH) -> str:
-    """The markup with the tags that nest deeper than `max_depth` dropped (text kept)."""
-    out: list[str] = []
-    depth, pos = 0, 0
-    dropped: Counter[str] = Counter()
-    while (m := _TAG_RE.search(markup, pos)) is not None:
-        out.append(markup[pos : m.start()])
-        pos = m.end()
-        closing, name = m[1] == "/", m[2].lower()
-        if name in _RAW_TEXT:  # kept, and its text is no markup: skip to its end
-            out.append(m[0])
-            if not closing:
-                found = _RAW_END[name].search(markup, pos)
-                end = found.start() if found else len(markup)
-                out.append(markup[pos:end])
-                pos = end
-        elif name in _VOID or name in _SELF_ENDING or m[0].endswith("/>"):
-            out.append(m[0])
-        elif closing:
-            if dropped[name]:
-                dropped[name] -= 1
+class _Flattener:
+    def __init__(self, markup: str) -> None:
+        self.markup = markup
+        self.out: list[str] = []
+        self.stack: list[tuple[str, bool]] = []  # (name, kept) of the open elements
+        self.kept = 0
+
+    def run(self) -> str:
+        markup, pos = self.markup, 0
+        while (m := _TAG_RE.search(markup, pos)) is not None:
+            self.out.append(markup[pos : m.start()])
+            pos = m.end()
+            name = m[2].lower()
+            if name in _RAW_TEXT:  # kept whole: its text is no markup
+                self.out.append(m[0])
+                if not m[1]:
+                    end = _RAW_END[name].search(markup, pos)
+                    stop = end.start() if end else len(markup)
+                    self.out.append(markup[pos:stop])
+                    pos = stop
+            elif name in _VOID or name in _SELF_ENDING or m[0].endswith("/>"):
+                self.out.append(m[0])
+            elif m[1]:
+                self.close(name, m[0])
             else:
-                depth = max(0, depth - 1)
-                out.append(m[0])
-        elif depth >= max_depth:
-            dropped[name] += 1
-        else:
-            depth += 1
-            out.append(m[0])
-    out.append(markup[pos:])
-    return "".join(out)
+                self.open(name, m[0])
+        self.out.append(markup[pos:])
+        return "".join(self.out)
+
+    def open(self, name: str, tag: str) -> None:
+        recent = {n for n, _ in self.stack[-_RECENT:]}
+        keep = self.kept < MAX_DEPTH or (self.kept < HARD_DEPTH and name not in recent)
+        self.stack.append((name, keep))
+        if keep:
+            self.kept += 1
+            self.out.append(tag)
+
+    def close(self, name: str, tag: str) -> None:
+        low = max(0, len(self.stack) - _SEARCH)
+        at = next((i for i in range(len(self.stack) - 1, low - 1, -1) if self.stack[i][0] == name),
+                  None)  # fmt: skip
+        if at is None:
+            return  # closes nothing open: dropped, as a browser ignores it
+        for above, kept in reversed(self.stack[at + 1 :]):  # implicitly closed: say so
+            if kept:
+                self.out.append(f"</{above}>")
+                self.kept -= 1
+        if self.stack[at][1]:
+            self.out.append(tag)
+            self.kept -= 1
+        del self.stack[at:]
+
+
+def flatten(markup: str) -> str:
+    """The markup with the tags that would nest too deep dropped (text kept)."""
+    return _Flattener(markup).run()
 
 
 def parse_markup(data: bytes | str, parser: etree.HTMLParser) -> etree._Element | None:

@@ -122,14 +122,13 @@ def clean_extraction(
     return extraction
 
 
+MAX_MESSAGES = 50  # last_error keeps 2,000 characters of them anyway
+
+
 def clean_messages(messages: list[str]) -> list[str]:
-    """Messages cleaned, on one line each, each once."""
-    out: list[str] = []
-    for message in messages:
-        text = " ".join(clean_text(message).split())
-        if text and text not in out:
-            out.append(text)
-    return out
+    """Messages cleaned, on one line each, each once, the first MAX_MESSAGES."""
+    cleaned = (" ".join(clean_text(m).split()) for m in messages)
+    return list(dict.fromkeys(m for m in cleaned if m))[:MAX_MESSAGES]
 
 
 def _clean_validator(value: str | None) -> str | None:

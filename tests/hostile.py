@@ -183,8 +183,9 @@ def impossible_free_dates() -> list[str]:
 def bad_numbers() -> list[Any]:
     """Epochs and numbers that are no time: negative, zero, absurd, NaN, infinities."""
     return [
-        "-1", "0", "1", "12", "2026", "-1767726480", "1e20", "1E+20", "-1e20", "99999999999999999999",
-        "1767726480000000000", "nan", "NaN", "-inf", "Infinity", "1.5e308", "0x10", "12.5",
+        "-1", "0", "1", "12", "2026", "-1767726480", "1e20", "1E+20", "-1e20",
+        "99999999999999999999", "1767726480000000000", "nan", "NaN", "-inf", "Infinity",
+        "1.5e308", "0x10", "12.5",
     ]  # fmt: skip
 
 
@@ -296,7 +297,9 @@ def jsonld_page(
     }
     scripts = [json.dumps(blog, ensure_ascii=False).replace("</", "<\\/"), *extra_scripts]
     blocks = "".join(f'<script type="application/ld+json">{s}</script>' for s in scripts)
-    return f"<!DOCTYPE html><html><head><title>Direct</title>{blocks}</head><body>{body}</body></html>"
+    return (
+        f"<!DOCTYPE html><html><head><title>Direct</title>{blocks}</head><body>{body}</body></html>"
+    )
 
 
 def update(i: int, **fields: Any) -> dict[str, Any]:
@@ -326,3 +329,204 @@ def item(i: int, link: str | None = None, pub: str = "Tue, 06 Jan 2026 19:08:00 
         f"<item><title>Entrée {i}</title>{link_xml}<guid>entry-{i}</guid>"
         f"<description>Le texte de l’entrée {i}.</description><pubDate>{pub}</pubDate></item>"
     )
+
+
+# --- a corpus of whole hostile documents -----------------------------------------------------
+
+GOOD_HEADLINES = ("Titre bon 0", "Titre bon 1", "Titre bon 2")
+
+
+def _good_posts() -> list[str]:
+    return [
+        post_html(i, GOOD_HEADLINES[i], f"Le texte numéro {i} du direct, une phrase entière.")
+        for i in range(3)
+    ]
+
+
+def _good_updates() -> list[dict[str, Any]]:
+    return [update(i, headline=GOOD_HEADLINES[i]) for i in range(3)]
+
+
+def _good_items() -> list[str]:
+    return [item(i).replace(f"Entrée {i}", GOOD_HEADLINES[i]) for i in range(3)]
+
+
+def _id_post(element_id: str) -> str:
+    return (
+        f'<article class="post" id="{_attr(element_id)}"><time datetime="2026-01-06T20:00:00Z">'
+        "20:00</time><h2>T</h2><p>Du texte assez long pour compter.</p></article>"
+    )
+
+
+def _attr(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _markup_cases() -> dict[str, tuple[str, str]]:
+    """(before the posts, after them) of broken markup a page may hold."""
+    return {
+        "unclosed inline tags": ("<b><i><u><font>" * 50, ""),
+        "stray closing tags": ("</div></p></article></main></body></html>" * 50, ""),
+        "tag soup": ("<p><div><p><li><td><tr></table></li><a><a><a>" * 50, ""),
+        "broken comment": ("<!-- x -- y --!><!-->", "<!--"),
+        "cdata and pis": ("<![CDATA[ <div> ]]><?php echo 1 ?><?xml x?>", ""),
+        "doctype junk": ("<!DOCTYPE html [<!ENTITY x SYSTEM 'file:///etc/passwd'>]>&x;", ""),
+        "svg and math": ("<svg><script>alert(1)</script><foreignObject><p>t</p></svg><math>", ""),
+        "nul in tags": ("<di\x00v cl\x00ass='a'>x</div><\x00>", ""),
+        "odd tag names": ("<a:b.c-d><x-y/><_z><1a><-b>" * 20, ""),
+        "attribute soup": ("<div a=1 a=2 b c='d' e=\"f' g=h>" * 20 + "</div>" * 20, ""),
+        "unquoted angle attributes": ("<div title=<x>>t</div><a href=<>>" * 20, ""),
+        "template and noscript": ("<template><article class='post'>x</article></template>", ""),
+        "entities": ("&#0;&#x0;&#xD800;&#x110000;&#99999999;&nosuch;&amp&lt;&#;&#x;", ""),
+    }
+
+
+def hostile_documents(size: int = 256 * 1024) -> Iterator[tuple[str, str, bytes]]:
+    """(name, kind, bytes) of whole documents, each a hostile part beside three good posts
+    (GOOD_HEADLINES) that must still be extracted. `size` is the length of big texts."""
+    good = _good_posts()
+    for label, text in pathological_texts(size).items():
+        esc = html.escape(text, quote=False)
+        yield f"body: {label}", "liveblog", page([*good, post_html(9, "Titre", esc)]).encode()
+        yield (
+            f"headline: {label}",
+            "liveblog",
+            page([*good, post_html(9, esc, "Un texte.")]).encode(),
+        )
+        yield f"between posts: {label}", "liveblog", page(good, after=esc).encode()
+        yield (
+            f"attribute: {label}",
+            "liveblog",
+            page(good, after=f'<div class="{_attr(text)}" data-x="{_attr(text)}">x</div>').encode(),
+        )
+        yield (
+            f"element id: {label}",
+            "liveblog",
+            page([*good, _id_post(text[:65536])]).encode(),
+        )
+        yield (
+            f"stamp: {label}",
+            "liveblog",
+            page([*good, post_html(9, "Titre", "Texte.", when=text[:65536])]).encode(),
+        )
+        yield (
+            f"summary list: {label}",
+            "liveblog",
+            page(
+                good,
+                before=f"<ul><li>{esc}</li><li>{GOOD_HEADLINES[0]}</li><li>{GOOD_HEADLINES[1]}</li></ul>",
+            ).encode(),
+        )
+        for name in ("headline", "articleBody", "datePublished", "url", "@id"):
+            yield (
+                f"jsonld {name}: {label}",
+                "liveblog",
+                jsonld_page([*_good_updates(), update(9, **{name: text})]).encode(),
+            )
+        yield (
+            f"jsonld block: {label}",
+            "liveblog",
+            jsonld_page(_good_updates(), extra_scripts=[text]).encode(),
+        )
+        yield (
+            f"feed title: {label}",
+            "feed",
+            feed([*_good_items(), item(9).replace("Entrée 9", esc)]).encode(),
+        )
+        yield (
+            f"feed description: {label}",
+            "feed",
+            feed([*_good_items(), item(9).replace("Le texte", esc)]).encode(),
+        )
+        yield f"feed link: {label}", "feed", feed([*_good_items(), item(9, link=text)]).encode()
+        yield f"feed date: {label}", "feed", feed([*_good_items(), item(9, pub=esc)]).encode()
+    for depth in (3000, 100_000):
+        for tag in ("div", "b", "span", "ul", "table"):
+            yield (
+                f"html nested {depth} <{tag}>",
+                "liveblog",
+                page(good, before=nested_html(depth, tag)).encode(),
+            )
+        yield (
+            f"html nested {depth} unclosed",
+            "liveblog",
+            page(good, before="<div>x" * depth).encode(),
+        )
+        yield (
+            f"html nested {depth} in a post",
+            "liveblog",
+            page([*good, post_html(9, "Titre", nested_html(depth))]).encode(),
+        )
+        for kind in ("list", "object", "mixed"):
+            yield (
+                f"json nested {depth} {kind}",
+                "liveblog",
+                jsonld_page(_good_updates(), extra_scripts=[nested_json(depth, kind)]).encode(),
+            )
+            yield (
+                f"jsonld field nested {depth} {kind}",
+                "liveblog",
+                jsonld_page(
+                    [
+                        *_good_updates(),
+                        update(9, headline=json.loads(nested_json(min(depth, 900), kind))),
+                    ]
+                ).encode(),
+            )
+        yield (
+            f"articleBody nested {depth}",
+            "liveblog",
+            jsonld_page([*_good_updates(), update(9, articleBody=nested_html(depth))]).encode(),
+        )
+        yield (
+            f"feed nested {depth}",
+            "feed",
+            feed([*_good_items(), "<item>" + "<x>" * depth + "</x>" * depth + "</item>"]).encode(),
+        )
+    for name, (before, after) in _markup_cases().items():
+        yield f"markup: {name}", "liveblog", page(good, before=before, after=after).encode()
+    many = 20_000
+    yield (
+        "many scripts",
+        "liveblog",
+        jsonld_page(_good_updates(), extra_scripts=['{"@type":"Thing"}'] * many).encode(),
+    )
+    yield (
+        "many broken scripts",
+        "liveblog",
+        jsonld_page(_good_updates(), extra_scripts=["{,"] * many).encode(),
+    )
+    yield (
+        "many next links",
+        "liveblog",
+        page(good, after='<a rel="next" href="javascript:x">n</a>' * many).encode(),
+    )
+    yield (
+        "many ids",
+        "liveblog",
+        jsonld_page(
+            [*_good_updates(), *(update(100 + i, url=f"#x{'7' * 150}{i}") for i in range(2000))],
+            body="".join(f'<div id="post-{"9" * 150}{i}"></div>' for i in range(2000)),
+        ).encode(),
+    )
+    yield (
+        "many time elements",
+        "liveblog",
+        page(good, after='<time datetime="2026-01-06T10:00:00Z"></time>' * many).encode(),
+    )
+    yield (
+        "many key-moments items",
+        "liveblog",
+        page(
+            good,
+            before='<div class="key-events">'
+            + "<li><a href='#p'>x</a><h2>y</h2></li>" * many
+            + "</div>",
+        ).encode(),
+    )
+    yield (
+        "many day headings",
+        "liveblog",
+        page(good, after="<h2>6 janvier 2026</h2><h3>7 janvier 2026</h3>" * many).encode(),
+    )
+    yield "many posts", "liveblog", page([*good, *plain_posts(5000)]).encode()

@@ -72,7 +72,39 @@ def parse_html(text: str) -> etree._Element:
     """The lxml tree of a page (plain etree elements: faster than lxml.html's)."""
     data = text.encode("utf-8", errors="replace").strip()  # libxml2 replaces control chars
     root = parse_markup(data, _PARSER) if data else None
-    return root if root is not None else etree.fromstring(b"<html></html>", _PARSER)
+    if root is None:
+        return etree.fromstring(b"<html></html>", _PARSER)
+    _gather(root)
+    return root
+
+
+def _gather(root: etree._Element) -> None:
+    """Bring into the body what libxml2 left after the root element: after a stray
+    `</body></html>`, it starts another `<html>` at the top of the document."""
+    stray = list(root.itersiblings())
+    if not stray:
+        return
+    body = root.find("body")
+    if body is None:
+        body = etree.SubElement(root, "body")
+    for el in stray:
+        if el.tag != "html":
+            body.append(el)
+            continue
+        for part in list(el):  # its head and body: their children join ours
+            if part.tag not in ("head", "body"):
+                body.append(part)
+                continue
+            if part.text:
+                _append_text(body, part.text)
+            body.extend(list(part))
+
+
+def _append_text(el: etree._Element, text: str) -> None:
+    if len(el):
+        el[-1].tail = (el[-1].tail or "") + text
+    else:
+        el.text = (el.text or "") + text
 
 
 def page_date(
@@ -120,7 +152,9 @@ def _titles(root: etree._Element, blog_headline: str) -> list[str]:
 
 
 def _next_url(root: etree._Element, base: str, warnings: list[str]) -> str | None:
-    """The first rel="next" link that is an http(s) URL; the others are told in `warnings`."""
+    """The first rel="next" link that is an http(s) URL; the first refused one is told in
+    `warnings`."""
+    refused = False
     for el in root.xpath("//link[@rel][@href] | //a[@rel][@href]"):
         href = el.get("href", "")
         if "next" not in el.get("rel", "").lower().split() or not href.strip():
@@ -128,7 +162,9 @@ def _next_url(root: etree._Element, base: str, warnings: list[str]) -> str | Non
         url = web_url(href, base)
         if url is not None:
             return url
-        warnings.append(f"url: next-page link {href[:40]!r} refused: {refusal(href, base)}")
+        if not refused:
+            warnings.append(f"url: next-page link {href[:40]!r} refused: {refusal(href, base)}")
+            refused = True
     return None
 
 
