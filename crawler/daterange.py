@@ -7,7 +7,8 @@ crawl result's warnings say so. Two windows:
 - when text is parsed (`dates.parse_datetime`): what no page can mean. Fields out of range
   (month 13, 31 February, hour 25), offsets beyond ±14:00 (the widest real UTC offset), years
   outside 1900–2199 (which also keeps every later date arithmetic clear of Python's limits),
-  bare numbers that are no epoch inside that window, NaN and infinity;
+  bare numbers that are no epoch of 1973–2199 (seconds, or milliseconds: "12", "-1" and
+  "2026" are no dates), NaN and infinity;
 - at the crawler's output edge (`sanitize.clean_extraction`), against the fetch time: a post
   time more than FUTURE_SLACK (2 days) after the fetch is refused; on a live-blog page so is
   one before 1990 (no live blog is older: earlier dates are CMS placeholders, such as the
@@ -78,9 +79,10 @@ def record(text: str, refused: Refused) -> None:
 @contextmanager
 def collecting() -> Iterator[list[tuple[str, str]]]:
     """Collect (text, reason) of the dates refused while the block runs."""
-    token = _refused.set([])
+    found: list[tuple[str, str]] = []
+    token = _refused.set(found)
     try:
-        yield _refused.get() or []
+        yield found
     finally:
         _refused.reset(token)
 

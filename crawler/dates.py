@@ -54,7 +54,9 @@ _NUMBER_RE = re.compile(
 _RFC822_RE = re.compile(r"^(?:[a-z]{3},\s*)?\d{1,2}\s+[a-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}", re.I)
 # Numeric dates: 27.08.2024, 27/08/2024, 2024-08-27, 2024/08/27.
 _NUM_DMY_RE = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b")
-_NUM_YMD_RE = re.compile(r"\b(\d{4})[-/](\d{1,2})[-/](\d{1,2})\b")
+_NUM_YMD_RE = re.compile(r"\b(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:\b|(?=t\d))")  # ISO's "…t20:08"
+# A year of five digits or more, or a negative one, in ISO form: no readable date.
+_BIG_YEAR_RE = re.compile(r"^(?:[+-]\d{4,}|\d{5,})-\d{1,2}-\d{1,2}(?!\d)")
 # "6 janvier 2026", "1er janvier", "27. August 2024", "6 Jan 2026", "6-janvier-2026".
 _DAY_MONTH_RE = re.compile(
     rf"\b(\d{{1,2}})(?:er|st|nd|rd|th|\.)?[\s_-]+(?:de\s+)?({_MONTH})\b\.?(?:[\s_-]+(\d{{4}})\b)?"
@@ -127,13 +129,14 @@ def _iso(m: re.Match[str], tz: str) -> datetime | Refused:
 
 
 def _epoch(text: str) -> datetime | Refused:
-    """A bare number: epoch seconds, or milliseconds when it is too large for seconds."""
+    """A bare number: epoch seconds, or milliseconds when it is too large for seconds; only
+    from 1973 (1e8 s) to 2200: "12", "-1" or "2026" are no dates."""
     value = float(text)
     if value != value or value in (float("inf"), float("-inf")):
         return Refused("not a number")
     seconds = value / 1000 if abs(value) >= 1e11 else value
-    if not -2208988800 <= seconds < 7258118400:  # 1900 … 2200
-        return Refused("a number that is no epoch of a readable year")
+    if not 1e8 <= seconds < 7258118400:
+        return Refused("a number that is no epoch of 1973–2199")
     return datetime.fromtimestamp(seconds, UTC)
 
 
@@ -163,7 +166,8 @@ def _find_date(
     return None, text
 
 
-def _find_time(text: str) -> tuple[time | None, str]:
+def _find_time(text: str) -> tuple[time | Refused | None, str]:
+    """The first clock in folded text and the text without it; Refused for "25:61"."""
     m = _TIME_RE.search(text)
     if not m:
         return None, text
@@ -171,10 +175,10 @@ def _find_time(text: str) -> tuple[time | None, str]:
     h, mi, s = int(hour), int(minute or dotted or 0), int(second or 0)
     if meridiem:
         if h > 12:
-            return None, text
+            return Refused(f"impossible clock ({m[0].strip()})"), text
         h = h % 12 + (12 if meridiem.startswith("p") else 0)
     if h > 23 or mi > 59 or s > 59:
-        return None, text
+        return Refused(f"impossible clock ({m[0].strip()})"), text
     return time(h, mi, s), text[: m.start()] + " " + text[m.end() :]
 
 
@@ -185,6 +189,8 @@ def _free_text(text: str, tz: str, default_date: date | None) -> datetime | Refu
     if isinstance(day, Refused):  # never the clock on the page's day instead
         return day
     clock, rest = _find_time(rest)
+    if isinstance(clock, Refused):
+        return clock
     if day is None:
         if clock is None:
             return False
@@ -238,6 +244,8 @@ def _read(
         return datetime.fromtimestamp(seconds, UTC)
     if _NUMBER_RE.match(text):
         return _epoch(text)
+    if _BIG_YEAR_RE.match(text):
+        return Refused("a year beyond 9999 or before 0")
     if _RFC822_RE.match(text):
         try:
             found = parsedate_to_datetime(text)
@@ -348,7 +356,7 @@ def match_minute(text: str) -> int | None:
 def has_clock(text: str) -> bool:
     """True when a short text holds a clock time anywhere ("Horaires : 17h00", "20:08 6 janv")."""
     found, _ = _find_time(_fold(text[:MAX_DATE_TEXT]))
-    return found is not None
+    return isinstance(found, time)
 
 
 def is_stamp(text: str) -> bool:
@@ -389,4 +397,6 @@ def stamp_parts(text: str, year: int | None = None) -> tuple[date | Refused | No
     if isinstance(day, Refused):
         return day, None
     clock, _ = _find_time(rest)
+    if isinstance(clock, Refused):
+        return clock, None
     return day, clock

@@ -70,15 +70,19 @@ def _page(
 
 def _check_found(page: PageExtraction, spec: SourceSpec, had_posts: bool) -> None:
     # An empty LiveBlogPosting is a blog that has not started: fine, unless it had posts.
-    if not page.posts and (had_posts or not page.is_liveblog):
-        if spec.selectors:
-            raise NoPostsError(
-                f"page: no posts found: selector post = {spec.selectors.post!r} matched nothing"
-                " (page structure changed?)"
-            )
-        if had_posts:
-            raise NoPostsError("page: no posts found: page structure changed?")
-        raise NoPostsError(
+    if page.posts or (page.is_liveblog and not had_posts):
+        return
+    if spec.selectors:
+        message = (
+            f"page: no posts found: selector post = {spec.selectors.post!r} matched nothing"
+            " (page structure changed?)"
+        )
+    elif had_posts:
+        message = "page: no posts found: page structure changed?"
+    else:
+        message = (
             "page: no posts found: no LiveBlogPosting data and no recognisable post list"
             " (add [sources.selectors])"
         )
+    failed = next((w for w in page.warnings if "skipped after an error" in w), None)
+    raise NoPostsError(f"{message}; {failed}" if failed else message)

@@ -81,8 +81,8 @@ class _Flattener:
 
     def close(self, name: str, tag: str) -> None:
         low = max(0, len(self.stack) - _SEARCH)
-        at = next((i for i in range(len(self.stack) - 1, low - 1, -1) if self.stack[i][0] == name),
-                  None)  # fmt: skip
+        indexes = range(len(self.stack) - 1, low - 1, -1)
+        at = next((i for i in indexes if self.stack[i][0] == name), None)
         if at is None:
             return  # closes nothing open: dropped, as a browser ignores it
         for above, kept in reversed(self.stack[at + 1 :]):  # implicitly closed: say so

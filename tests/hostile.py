@@ -97,7 +97,7 @@ BASE = "http://news.example/live"
 
 # --- characters ------------------------------------------------------------------------------
 
-C0 = [chr(c) for c in range(0x20) if chr(c) not in "\t\n"]
+C0 = [chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"]  # CR becomes a newline
 C1 = [chr(c) for c in range(0x80, 0xA0)]
 NON_CHARACTERS = ["\ufffe", "\uffff", "\ufdd0", "\ufdef", "\U0001fffe", "\U0010ffff"]
 LONE_SURROGATES = ["\ud800", "\udbff", "\udc00", "\udfff"]

@@ -268,12 +268,13 @@ def read_stamp(
             label = f"{text_of(el)} {el.get('title', '')}"
             when = _machine_time(el, tz)
             boxes.append(meta_box(el, scope))
+            value = machine_value(el)
             if says_updated(label):
                 stamp.updated = stamp.updated or when
             elif when is not None and stamp.at is None:
                 stamp.at = when
-            elif when is None and not stamp.found:
-                _text_stamp(label, stamp, year)
+            elif when is None and not stamp.found and not (value and value in label):
+                _text_stamp(label, stamp, year)  # not the refused machine value read again
     if texts is None:
         texts = [(el, text) for scope in scopes for el, text in stamp_texts(scope)]
     for el, text in texts:
