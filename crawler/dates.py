@@ -275,13 +275,25 @@ def parse_datetime(
     was printed with (or the source's), so compare instants, not fields. A refused date (see
     crawler.daterange) is None too, and noted for the extraction's warnings.
     """
-    if not text or not isinstance(text, str):
-        return None
-    found = _parse(text[:MAX_DATE_TEXT], tz, default_date, tuple(languages or ()))
+    found = read_datetime(text, tz, default_date=default_date, languages=languages)
     if isinstance(found, Refused):
-        record(text, found)
+        record(text or "", found)
         return None
     return found
+
+
+def read_datetime(
+    text: str | None,
+    tz: str = "UTC",
+    *,
+    default_date: date | None = None,
+    languages: list[str] | tuple[str, ...] | None = None,
+) -> datetime | Refused | None:
+    """`parse_datetime` that tells a refused date (Refused) from an unreadable one (None),
+    for a caller that has another reading to fall back to only in the second case."""
+    if not text or not isinstance(text, str):
+        return None
+    return _parse(text[:MAX_DATE_TEXT], tz, default_date, tuple(languages or ()))
 
 
 def parse_date_only(text: str | None, languages: tuple[str, ...] | None = None) -> date | None:

@@ -3,13 +3,15 @@
 Owns the gate in front of feedparser (a document that declares entities is refused before any
 XML parser sees it: entity bombs, external entities), telling a feed from an HTML page, and
 mapping entries to `RawPost`s. Entry keys: `guid:<guid or Atom id>`, else the canonical link,
-else None (storage then falls back to a content fingerprint). An entry link or a next link
+else None (storage then falls back to a content fingerprint). feedparser is handed a stream,
+never bytes (it would try them as a file name). An entry link or a next link
 that is no http(s) URL (`file:`, `javascript:`, an `xml:base` pointing elsewhere) is
 dropped; an entry that fails to read is skipped with a warning, the others kept.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from datetime import UTC, datetime
@@ -18,7 +20,8 @@ from xml.sax import SAXException
 
 import feedparser
 
-from crawler.dates import parse_datetime
+from crawler.daterange import Refused, record
+from crawler.dates import read_datetime
 from crawler.guard import Guard
 from crawler.models import PageExtraction, RawPost
 from crawler.text import any_to_text, clean_inline, plain_to_text
@@ -105,10 +108,15 @@ def _struct_time(value: Any) -> datetime | None:
 
 
 def _entry_time(entry: Any, name: str, tz: str) -> datetime | None:
-    """The raw string through dates.py (keeps the offset), else feedparser's UTC struct."""
+    """The raw string through dates.py (keeps the offset), else feedparser's UTC struct;
+    none for a date dates.py refused (feedparser would roll "45 Jan" into February)."""
     if name not in entry:  # feedparser falls back from "updated" to "published" on .get()
         return None
-    parsed = parse_datetime(entry.get(name), tz)
+    text = entry.get(name)
+    parsed = read_datetime(text, tz)
+    if isinstance(parsed, Refused):
+        record(text, parsed)
+        return None
     return parsed or _struct_time(entry.get(f"{name}_parsed"))
 
 
@@ -195,8 +203,10 @@ def parse_feed(
             f"feed: more than {MAX_ELEMENTS} XML elements: only the first {kept} entries read"
         )
     headers = {"content-location": url, "content-type": content_type or "application/xml"}
+    # A stream, never the bytes: feedparser tries to open() bytes as a file name first, so a
+    # body reading "/etc/passwd" would have it parse that file.
     parsed = feedparser.parse(
-        body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+        io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
     )
     version = parsed.get("version", "")
     entries = parsed.get("entries") or []

@@ -120,6 +120,14 @@ def sprinkled(text: str, bad: Sequence[str], seed: int = 0) -> str:
     return "".join(chars)
 
 
+def kept_in_order(wanted: str, text: str) -> bool:
+    """True when the letters and digits of `wanted` are all in `text`, in order, whatever was
+    put between them (an ANSI escape leaves "[31m" behind, as text; libxml2 reads NUL as
+    U+FFFD)."""
+    rest = iter(c for c in text if c.isalnum())
+    return all(c in rest for c in wanted if c.isalnum())
+
+
 def without_unsafe(text: str) -> bool:
     """True when the text holds no character of `unsafe_characters` (CR included)."""
     bad = set(unsafe_characters()) | {"\r"}

@@ -25,6 +25,7 @@ from tests.hostile import (
     feed,
     item,
     jsonld_page,
+    kept_in_order,
     page,
     post_html,
     sprinkled,
@@ -48,17 +49,6 @@ CLASSES = {
 def extract(body: bytes, kind: str = "liveblog") -> PageExtraction:
     source = SourceSpec(name="s", url=BASE, kind=kind, timezone="Europe/Paris")
     return extract_document(body, BASE, source, now=NOW)
-
-
-def letters(text: str) -> str:
-    return "".join(c for c in text if c.isalnum())
-
-
-def kept_in_order(wanted: str, text: str) -> bool:
-    """True when the letters of `wanted` are all in `text`, in order (whatever was put
-    between them: an ANSI escape leaves "[31m" behind, as text)."""
-    rest = iter(letters(text))
-    return all(c in rest for c in letters(wanted))
 
 
 def assert_clean(found: PageExtraction) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import html
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -19,6 +20,7 @@ from twisted.python.failure import Failure
 
 from crawler.documents import extract_document
 from crawler.errors import failure_message
+from crawler.feeds import FeedError, parse_feed
 from crawler.models import CrawlResult, SourceSpec
 from crawler.settings import scrapy_settings
 from crawler.spiders.source import CrawlJob, SourceSpider
@@ -250,3 +252,15 @@ def test_an_unsupported_scheme_is_a_clear_error() -> None:
     failure = Failure(NotSupported("Unsupported URL scheme 'file': no handler available"))
     message, _ = failure_message(failure, timeout=5, max_size=1)
     assert message.startswith("fetch: refused:") and "only http and https" in message
+
+
+def test_a_feed_body_naming_a_local_file_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """feedparser opens bytes as a file name when it can: vigie hands it a stream."""
+    monkeypatch.chdir(tmp_path)
+    secret = tmp_path / "secret.xml"
+    secret.write_text(feed([item(0).replace("Entrée 0", "SECRET")]), encoding="utf-8")
+    for body in (str(secret), secret.as_uri(), "secret.xml"):
+        with pytest.raises(FeedError):
+            parse_feed(body.encode(), BASE)
