@@ -48,8 +48,8 @@ _ISO_RE = re.compile(
     re.IGNORECASE,
 )
 _EPOCH_RE = re.compile(r"^\d{10}(?:\.\d+)?$|^\d{13}$")
-_NUMBER_RE = re.compile(
-    r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$|^[+-]?(?:nan|inf|infinity)$", re.I
+_NUMBER_RE = re.compile(  # no `\d+\.?\d*`: its two runs of digits backtrack quadratically
+    r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$|^[+-]?(?:nan|inf|infinity)$", re.I
 )
 _RFC822_RE = re.compile(r"^(?:[a-z]{3},\s*)?\d{1,2}\s+[a-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}", re.I)
 # Numeric dates: 27.08.2024, 27/08/2024, 2024-08-27, 2024/08/27.
@@ -67,8 +67,8 @@ _YEAR_MONTH_DAY_RE = re.compile(rf"\b(\d{{4}})/({_MONTH})/(\d{{1,2}})\b")
 # "20:08", "20h08", "20 h", "12.31 uhr", "8:08 pm", "8 pm", with optional seconds. A dotted
 # time needs a clue after it, or "12.31" could be a day and a month.
 _TIME_RE = re.compile(
-    r"(?<![\d.:])(\d{1,2})\s*"
-    r"(?:[:h]\s*(\d{2})(?::(\d{2}))?"
+    r"(?<![\d.:])(\d{1,2})\s*+"
+    r"(?:[:h]\s*+(\d{2})(?::(\d{2}))?"
     r"|\.(\d{2})(?=\s*(?:uhr|[ap]\.?m\b|[a-z]{3,4}\b|$))"
     r"|h\b|(?=\s*[ap]\.?m\b))"
     r"(?:\s*([ap])\.?m\b\.?)?(?!\d)"
@@ -316,11 +316,13 @@ def _date_only(text: str) -> date | None:
 # "21:22", "20h08", "12.31 Uhr:", "19:02(IST) ", "12.50 BST", "8:08 pm -", "[14:05]" at the start
 # of a text. A dotted clock ("12.31") needs a clue after it (Uhr, a zone, a separator, the end),
 # or it could be a number ("12.50 million").
+# Spaces are matched possessively (`\s*+`): what follows each run never starts with a space,
+# and backtracking into runs of spaces would make a long one quadratic.
 _CLOCK_PREFIX_RE = re.compile(
-    r"^\s*[\[(]?\s*(?P<h>[01]?\d|2[0-3])\s*(?:(?P<sep>[:h])|\.(?=\d\d))\s*(?P<m>[0-5]\d)"
-    r"(?::[0-5]\d)?(?!\d)\s*(?P<ampm>(?i:[ap]\.?m\b\.?))?"
-    r"\s*(?P<clue>(?i:uhr\b|h\b)|\(?\s*\b(?:[A-Z]{2,5})\b\s*\)|\b(?:[A-Z]{2,5})\b)?"
-    r"\s*[\])]?\s*(?P<end>[:\-–—|•·,>]+\s*|$)?"
+    r"^\s*+[\[(]?\s*+(?P<h>[01]?\d|2[0-3])\s*+(?:(?P<sep>[:h])|\.(?=\d\d))\s*+(?P<m>[0-5]\d)"
+    r"(?::[0-5]\d)?(?!\d)\s*+(?P<ampm>(?i:[ap]\.?m\b\.?))?"
+    r"\s*+(?P<clue>(?i:uhr\b|h\b)|\(?\s*+\b(?:[A-Z]{2,5})\b\s*+\)|\b(?:[A-Z]{2,5})\b)?"
+    r"\s*+[\])]?\s*+(?P<end>[:\-–—|•·,>]+\s*+|$)?"
 )
 # "95'", "45+2'", "90+4’", "12 min" (a football or rugby match minute), alone or first.
 _MINUTE_RE = re.compile(r"^\s*(\d{1,3})(?:\s*\+\s*(\d{1,2}))?\s*(?:['’′]|(?i:min\b|mn\b))")

@@ -201,8 +201,11 @@ def find_highlights(
     return found
 
 
-# Starts at a digit: a leading `[\s\-–—]*` would be tried from every dash of a line of dashes.
-_PRINTED_TIME_RE = re.compile(r"\(?\s*\d{1,2}[.:h]\d{2}\s*(?:uhr|h|[ap]\.?m\.?)?\s*\)?\s*$", re.I)
+# Starts at a digit or "(", and spaces are matched possessively: a leading `[\s\-–—]*` would be
+# tried from every dash of a line of dashes, and adjacent `\s*` split a run of spaces.
+_PRINTED_TIME_RE = re.compile(
+    r"(?:\(\s*+)?\d{1,2}[.:h]\d{2}(?:\s*+(?:uhr|h|[ap]\.?m\.?))?\s*+\)?\s*+$", re.I
+)
 _ITEM_MAX = 400  # a summary item repeats a headline: a longer one is no such item
 
 

@@ -208,3 +208,21 @@ def test_a_post_made_only_of_unsafe_characters_is_dropped() -> None:
 
 def test_json_dumps_escapes_are_what_the_page_sends() -> None:
     assert "\\u0000" in json.dumps({"a": "\x00"})  # the JSON-LD cases above hide real escapes
+
+
+@pytest.mark.parametrize("char", ZERO_WIDTH_AND_BIDI, ids=lambda c: f"U+{ord(c):04X}")
+def test_zero_width_and_bidi_characters_break_nothing(char: str) -> None:
+    """Anywhere: text, ids, dates, links. Bidi controls stay in the text; zero-width spaces
+    are what the text normalisation already drops (crawler.text)."""
+    posts = [
+        post_html(i, f"Titre{char} {i}", f"Le{char} texte numéro {i}, une phrase entière.")
+        .replace(f'id="post-{i}"', f'id="post{char}-{i}"')
+        .replace("2026-01-06T20:08", f"2026-01-06{char}T20:08")
+        for i in range(3)
+    ]
+    head = f'<link rel="next" href="?page=2{char}">'
+    found = extract(page(posts, head=head).encode("utf-8"))
+    assert len(found.posts) == 3
+    assert_clean(found)
+    if char in "\u202e\u2066\u2069\u061c":
+        assert all(char in p.headline and char in p.body for p in found.posts)
