@@ -18,6 +18,7 @@ crawl result's warnings say so. Two windows:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -36,6 +37,29 @@ class Refused(NamedTuple):
     """A date the parser recognised and refused, and why."""
 
     reason: str
+
+
+_NUMBER_RE = re.compile(  # no `\d+\.?\d*`: its two runs of digits backtrack quadratically
+    r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$|^[+-]?(?:nan|inf|infinity)$", re.I
+)
+_BIG_YEAR_RE = re.compile(r"^(?:[+-]\d{4,}|\d{5,})-\d{1,2}-\d{1,2}(?!\d)")  # ISO, year ≥ 10000
+
+
+def bare_number(text: str) -> datetime | Refused | None:
+    """A text that is a bare number: its epoch (seconds, or milliseconds when too large for
+    seconds) from 1973 (1e8 s) to 2199, else Refused ("12", "-1", "2026", "1e20", "nan"). An
+    ISO date of a five-digit or negative year is Refused. None for any other text."""
+    if _BIG_YEAR_RE.match(text):
+        return Refused("a year beyond 9999 or before 0")
+    if not _NUMBER_RE.match(text):
+        return None
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        return Refused("not a number")
+    seconds = value / 1000 if abs(value) >= 1e11 else value
+    if not 1e8 <= seconds < 7258118400:
+        return Refused("a number that is no epoch of 1973–2199")
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 _refused: ContextVar[list[tuple[str, str]] | None] = ContextVar("refused_dates", default=None)

@@ -21,7 +21,7 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crawler.daterange import Refused, day_refusal, parse_refusal, record
+from crawler.daterange import Refused, bare_number, day_refusal, parse_refusal, record
 
 MAX_DATE_TEXT = 300  # a stamp is never longer; the rest of a longer text is not read
 
@@ -48,15 +48,10 @@ _ISO_RE = re.compile(
     re.IGNORECASE,
 )
 _EPOCH_RE = re.compile(r"^\d{10}(?:\.\d+)?$|^\d{13}$")
-_NUMBER_RE = re.compile(  # no `\d+\.?\d*`: its two runs of digits backtrack quadratically
-    r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$|^[+-]?(?:nan|inf|infinity)$", re.I
-)
 _RFC822_RE = re.compile(r"^(?:[a-z]{3},\s*)?\d{1,2}\s+[a-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}", re.I)
 # Numeric dates: 27.08.2024, 27/08/2024, 2024-08-27, 2024/08/27.
 _NUM_DMY_RE = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b")
 _NUM_YMD_RE = re.compile(r"\b(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:\b|(?=t\d))")  # ISO's "…t20:08"
-# A year of five digits or more, or a negative one, in ISO form: no readable date.
-_BIG_YEAR_RE = re.compile(r"^(?:[+-]\d{4,}|\d{5,})-\d{1,2}-\d{1,2}(?!\d)")
 # "6 janvier 2026", "1er janvier", "27. August 2024", "6 Jan 2026", "6-janvier-2026".
 _DAY_MONTH_RE = re.compile(
     rf"\b(\d{{1,2}})(?:er|st|nd|rd|th|\.)?[\s_-]+(?:de\s+)?({_MONTH})\b\.?(?:[\s_-]+(\d{{4}})\b)?"
@@ -128,18 +123,6 @@ def _iso(m: re.Match[str], tz: str) -> datetime | Refused:
     return offset if isinstance(offset, Refused) else naive.replace(tzinfo=offset)
 
 
-def _epoch(text: str) -> datetime | Refused:
-    """A bare number: epoch seconds, or milliseconds when it is too large for seconds; only
-    from 1973 (1e8 s) to 2200: "12", "-1" or "2026" are no dates."""
-    value = float(text)
-    if value != value or value in (float("inf"), float("-inf")):
-        return Refused("not a number")
-    seconds = value / 1000 if abs(value) >= 1e11 else value
-    if not 1e8 <= seconds < 7258118400:
-        return Refused("a number that is no epoch of 1973–2199")
-    return datetime.fromtimestamp(seconds, UTC)
-
-
 def _find_date(
     text: str, default_year: int | None, *, require_year: bool = False
 ) -> tuple[date | Refused | None, str]:
@@ -183,7 +166,8 @@ def _find_time(text: str) -> tuple[time | Refused | None, str]:
 
 
 def _free_text(text: str, tz: str, default_date: date | None) -> datetime | Refused | bool | None:
-    """A datetime; False when no date or time shape was recognised; None when unusable."""
+    """A datetime; False when no date or time shape was recognised; None when unusable;
+    Refused for an impossible date or clock."""
     folded = _fold(text)
     day, rest = _find_date(folded, default_date.year if default_date else None)
     if isinstance(day, Refused):  # never the clock on the page's day instead
@@ -242,10 +226,8 @@ def _read(
     if _EPOCH_RE.match(text):
         seconds = float(text) / (1000 if len(text) == 13 else 1)
         return datetime.fromtimestamp(seconds, UTC)
-    if _NUMBER_RE.match(text):
-        return _epoch(text)
-    if _BIG_YEAR_RE.match(text):
-        return Refused("a year beyond 9999 or before 0")
+    if (number := bare_number(text)) is not None:
+        return number
     if _RFC822_RE.match(text):
         try:
             found = parsedate_to_datetime(text)

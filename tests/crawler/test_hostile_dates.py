@@ -9,7 +9,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler import daterange
@@ -98,6 +98,7 @@ def test_only_the_start_of_a_long_text_is_read() -> None:
 
 
 @given(st.text(max_size=80), st.sampled_from([None, JAN6]))
+@settings(deadline=None)  # dateparser's first import takes seconds
 def test_any_text_gives_a_readable_date_or_none(text: str, default: date | None) -> None:
     assert readable(parse_datetime(text, PARIS, default_date=default))
 
@@ -105,6 +106,7 @@ def test_any_text_gives_a_readable_date_or_none(text: str, default: date | None)
 @given(
     st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}\Z")
 )
+@settings(deadline=None)  # dateparser's first import takes seconds
 def test_an_iso_date_is_read_as_written_or_refused(text: str) -> None:
     found = parse_datetime(text, PARIS)
     if found is not None:  # never "corrected" into another day

@@ -206,7 +206,7 @@ _markup = st.lists(
 
 
 @given(_markup, st.integers(min_value=1, max_value=400))
-@settings(max_examples=200)
+@settings(deadline=None, max_examples=200)
 def test_flattening_keeps_every_text(markup: str, repeat: int) -> None:
     deep = "<div>" * repeat + markup + "</div>" * repeat
     assert _TAGS.sub("", flatten(deep)).replace("x<div>", "x") == _TAGS.sub("", deep).replace(

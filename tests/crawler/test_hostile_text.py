@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.documents import extract_document
@@ -81,6 +81,7 @@ def test_an_ansi_sequence_loses_its_escape() -> None:
 
 
 @given(st.text())
+@settings(deadline=None)  # timings vary on a shared machine
 def test_cleaning_removes_exactly_the_unsafe_characters(text: str) -> None:
     cleaned = clean_text(text)
     assert not has_unsafe(cleaned)
@@ -120,7 +121,7 @@ def test_jsonld_escapes_come_out_clean(name: str) -> None:
         )
         for i in range(3)
     ]
-    doc = jsonld_page(updates)  # json.dumps writes C0 controls as \\u escapes
+    doc = jsonld_page(updates)  # json.dumps writes C0 controls as \u escapes
     for char in LONE_SURROGATES:  # and surrogates as themselves: the page escapes them
         doc = doc.replace(char, f"\\u{ord(char):04x}")
     found = extract(doc.encode("utf-8"))
