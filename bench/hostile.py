@@ -1,5 +1,5 @@
 """Hostile input, timed: how long the crawler takes on every document of the hostile corpus
-(tests/hostile.py), and whether any regex of crawler/ is superlinear on pathological text.
+(tests/hostile_input.py), and whether any regex of crawler/ is superlinear on pathological text.
 
     python bench/hostile.py                  # corpus with 1 MB texts, regex audit
     python bench/hostile.py --size 5 --top 15
@@ -34,7 +34,7 @@ import crawler
 from crawler.documents import NoPostsError, extract_document
 from crawler.feeds import FeedError
 from crawler.models import SourceSpec
-from tests.hostile import BASE, GOOD_HEADLINES, MB, hostile_documents, pathological_texts
+from tests.hostile_input import BASE, GOOD_HEADLINES, MB, hostile_documents, pathological_texts
 
 NOW = datetime(2026, 1, 6, 21, 0, tzinfo=UTC)
 _PARSER = etree.HTMLParser(recover=True, huge_tree=True)

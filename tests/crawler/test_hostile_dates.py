@@ -16,7 +16,7 @@ from crawler import daterange
 from crawler.dates import MAX_DATE_TEXT, parse_date_only, parse_datetime, stamp_parts
 from crawler.documents import extract_document
 from crawler.models import PageExtraction, SourceSpec
-from tests.hostile import (
+from tests.hostile_input import (
     BASE,
     bad_numbers,
     far_future,

@@ -1,4 +1,4 @@
-"""Markup, nesting and pathological text: every hostile document of tests/hostile.py is read
+"""Markup, nesting and pathological text: every hostile document of tests/hostile_input.py is read
 whole beside three good posts, which are all kept; one failing path or post costs only
 itself. (How long each takes is measured by bench/hostile.py, not asserted here.)"""
 
@@ -17,7 +17,7 @@ from crawler.markup import flatten, parse_markup
 from crawler.models import PageExtraction, SourceSpec
 from crawler.text import html_to_text
 from crawler.urls import refusal
-from tests.hostile import (
+from tests.hostile_input import (
     BASE,
     GOOD_HEADLINES,
     MB,
@@ -32,7 +32,7 @@ from tests.hostile import (
     update,
     without_unsafe,
 )
-from tests.hostile import page as html_page
+from tests.hostile_input import page as html_page
 
 NOW = datetime(2026, 1, 6, 21, 0, tzinfo=UTC)
 DOCUMENTS = list(hostile_documents(64 * 1024))

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from crawler.documents import extract_document
 from crawler.models import CrawlResult, PageExtraction, RawPost, SourceSpec, Validators
 from crawler.sanitize import clean_extraction, clean_result, clean_text, has_unsafe
-from tests.hostile import (
+from tests.hostile_input import (
     ANSI,
     BASE,
     C0,

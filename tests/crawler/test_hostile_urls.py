@@ -25,7 +25,7 @@ from crawler.models import CrawlResult, SourceSpec
 from crawler.settings import scrapy_settings
 from crawler.spiders.source import CrawlJob, SourceSpider
 from crawler.urls import MAX_URL_LENGTH, refusal, scheme_of, web_url
-from tests.hostile import (
+from tests.hostile_input import (
     BASE,
     broken_web_links,
     feed,

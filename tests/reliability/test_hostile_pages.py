@@ -1,4 +1,4 @@
-"""Hostile pages and feeds, the second bad-input suite: every class of tests/hostile.py served
+"""Hostile pages and feeds, the second bad-input suite: every class of tests/hostile_input.py served
 by the loopback site and crawled in one `vigie run --once` beside good sources, on SQLite and
 PostgreSQL, under an audit hook that refuses and reports any open of a local file.
 
@@ -24,7 +24,7 @@ from sqlalchemy.exc import SAWarning
 
 from tests.conftest import _fresh_pg_database
 from tests.helpers import jsonl, run_vigie, write_config
-from tests.hostile import (
+from tests.hostile_input import (
     ANSI,
     C0,
     C1,
