@@ -1,8 +1,10 @@
 """Downloader middlewares of vigie's own: Retry-After and robots.txt that expires.
 
-- `RetryAfterMiddleware`: a 429 or 503 carrying `Retry-After` is not retried within the crawl
-  (that would hammer a server asking for rest); the delay is recorded on the request so the
-  scheduler backs the source off at least that long.
+- `RetryAfterMiddleware`: a 429 or 503 carrying a short `Retry-After` (at most
+  `SHORT_RETRY_AFTER` seconds and the download timeout) is retried within the crawl once the
+  host has rested that long (`retries` times at most); a longer one is not retried (that would
+  hold the crawl for minutes): the delay is recorded on the request so the scheduler backs
+  the source off at least that long. Without `Retry-After`, Scrapy's RetryMiddleware retries.
 - `ExpiringRobotsTxtMiddleware`: Scrapy's robots.txt middleware caches a host's rules for
   the crawler's whole life; a daemon runs for weeks, so the rules are fetched again after
   `ROBOTSTXT_TTL` seconds.
@@ -19,13 +21,20 @@ from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.response import response_status_message
 from twisted.internet.defer import Deferred
 
+from crawler.downloader import PoliteDownloader
+
 RETRY_AFTER_CAP = 24 * 3600.0
+# A server asking for this much rest or less is waited for within the crawl: long enough for a
+# cache or a rate limiter to let go, short enough not to hold the other sources' poll.
+SHORT_RETRY_AFTER = 5.0
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -48,20 +57,42 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 class RetryAfterMiddleware:
     """Runs before Scrapy's RetryMiddleware on responses (higher order number)."""
 
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.short = min(SHORT_RETRY_AFTER, crawler.settings.getfloat("DOWNLOAD_TIMEOUT"))
+
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
-        return cls()
+        return cls(crawler)
 
     def process_response(
         self, request: Request, response: Response, spider: Any = None
-    ) -> Response:
-        if response.status in (429, 503):
-            raw = response.headers.get("Retry-After")
-            delay = parse_retry_after(raw.decode("latin-1") if raw else None)
-            if delay is not None:
-                request.meta["retry_after"] = delay
-                request.meta["dont_retry"] = True
+    ) -> Request | Response:
+        if response.status not in (429, 503):
+            return response
+        raw = response.headers.get("Retry-After")
+        delay = parse_retry_after(raw.decode("latin-1") if raw else None)
+        if delay is None:
+            return response
+        if delay <= self.short:
+            retry = get_retry_request(
+                request,
+                spider=self.crawler.spider,  # type: ignore[arg-type]
+                reason=response_status_message(response.status),
+            )
+            if retry is not None:
+                self._downloader().rest(request, delay)
+                return retry
+        request.meta["retry_after"] = delay
+        request.meta["dont_retry"] = True
         return response
+
+    def _downloader(self) -> PoliteDownloader:
+        # Looked up late: the engine has no downloader yet while its middlewares are built.
+        downloader = self.crawler.engine.downloader  # type: ignore[union-attr]
+        if not isinstance(downloader, PoliteDownloader):
+            raise TypeError("RetryAfterMiddleware needs DOWNLOADER = PoliteDownloader")
+        return downloader
 
 
 class ExpiringRobotsTxtMiddleware(RobotsTxtMiddleware):

@@ -35,7 +35,12 @@ def scrapy_settings(cfg: CrawlerConfig) -> dict[str, Any]:
         "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
         "COOKIES_ENABLED": False,
         "HTTPCACHE_ENABLED": False,
+        # The per-host limit held from the first request (see crawler/downloader.py).
+        "DOWNLOADER": "crawler.downloader.PoliteDownloader",
+        # Nothing listens: no telnet console, no remote-control HTTP server (Scrapy 2.19 starts
+        # one by default that runs the Python code it is sent, and writes its token to a file).
         "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,
         "LOG_ENABLED": False,
         "LOG_LEVEL": "WARNING",
         "STATS_DUMP": False,
@@ -43,6 +48,8 @@ def scrapy_settings(cfg: CrawlerConfig) -> dict[str, Any]:
             "scrapy.extensions.logstats.LogStats": None,
             "scrapy.extensions.memusage.MemoryUsage": None,
             "scrapy.extensions.throttle.AutoThrottle": None,
+            "scrapy.extensions.telnet.TelnetConsole": None,
+            "scrapy.extensions.remote_control.RemoteControl": None,
             "crawler.middlewares.PollingAutoThrottle": 0,  # a 304 may lower the delay too
         },
         "ROBOTSTXT_TTL": cfg.robots_ttl,

@@ -5,7 +5,8 @@ the poll decided (adaptive interval, backoff, end of coverage), so the schedule 
 equals what the database says and a restart resumes it. `max_instances=1` and coalescing
 keep a slow source from piling up runs; jobs never wait on each other.
 Signals: SIGTERM/SIGINT stop (in-flight crawls get a grace period, then are abandoned
-without writing), SIGHUP reloads the config file (a bad one is refused, the old one runs).
+without writing), SIGHUP reloads the config file (a bad one is refused, the old one runs;
+live blogs that ended and pages that are gone stay unpolled, unless re-pointed).
 """
 
 from __future__ import annotations
@@ -50,14 +51,16 @@ class Daemon:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
+        # Handlers first: a SIGTERM that comes while the crawler starts is a clean stop too,
+        # not the default action (killed with -15 before anything was set up).
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop_event.set)
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
         await self.crawler.start()
         await asyncio.to_thread(self.poller.sync_sources)
         self.scheduler = AsyncIOScheduler(event_loop=loop, timezone=UTC)
         self.scheduler.start()
         self._schedule_all()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.stop_event.set)
-        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
         log.info(
             "daemon started: %d sources, worker %s", len(self.config.enabled_sources()), self.owner
         )
@@ -128,6 +131,9 @@ class Daemon:
 
     async def reload(self) -> None:
         """SIGHUP: read the config again; apply it, or keep the old one if it is bad."""
+        if self.scheduler is None:
+            log.warning("reload: the daemon is still starting; send SIGHUP again once it runs")
+            return
         try:
             new = await asyncio.to_thread(load_config, self.config_path)
         except ConfigError as exc:
@@ -143,14 +149,17 @@ class Daemon:
             update={"storage": self.config.storage, "crawler": self.config.crawler}
         )
         self.config = self.poller.config = new
-        await asyncio.to_thread(self.poller.sync_sources)
+        await asyncio.to_thread(self.poller.sync_sources)  # a new URL clears ended and gone
+        finished = await asyncio.to_thread(self.poller.finished)
         assert self.scheduler is not None
-        wanted = {s.name for s in new.enabled_sources()}
+        wanted = {s.name for s in new.enabled_sources()} - finished
         for job in self.scheduler.get_jobs():
             if job.id not in wanted:
                 job.remove()
         now = datetime.now(UTC)
         for source in new.enabled_sources():
+            if source.name in finished:
+                continue
             before = old.get(source.name)
             job = self.scheduler.get_job(source.name)
             moved = before is None or before.url != source.url or not before.enabled
@@ -160,7 +169,11 @@ class Daemon:
                 soonest = now + timedelta(seconds=new.interval_of(source))
                 if job.next_run_time and job.next_run_time > soonest:
                     self._schedule(source.name, soonest)
-        log.info("config reloaded: %d sources enabled", len(wanted))
+        log.info(
+            "config reloaded: %d sources enabled, %d of them ended or gone",
+            len(new.enabled_sources()),
+            len(finished & {s.name for s in new.enabled_sources()}),
+        )
 
     async def _shutdown(self) -> None:
         log.info("daemon stopping")

@@ -1,7 +1,10 @@
 """One poll of one source: read its crawl state, crawl, decide the next run, save.
 
 `Poller.poll` never raises: whatever the source or the store did ends as a `PollReport`
-and a log line with fixed keys (source, status, new, changed, unchanged, duration).
+and a log line with fixed keys (source, status, new, changed, unchanged, duration). A poll
+that raised (the store failed, or a bug) is recorded like a failed crawl, in a transaction
+of its own: `last_status` "error", `last_error` "store: ..." or "internal: ExcType: ...",
+and a next run with backoff, so the daemon tries again later instead of never.
 Database work runs on the store's thread so the shared event loop keeps crawling
 meanwhile, batched with that of the other polls in flight (`scheduler/batches.py`).
 """
@@ -16,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session
 
 from crawler.models import CrawlResult, RawPost, Validators
@@ -23,7 +27,7 @@ from crawler.runner import CrawlService
 from scheduler.batches import StoreQueue
 from scheduler.policy import Outcome, next_state
 from storage import leases
-from storage.db import Store
+from storage.db import Store, StoreError
 from storage.models import HttpValidator, Source
 from storage.queries import known_posts
 from storage.writes import SaveCounts, StateFn, ensure_sources, save_crawl, save_quiet_crawls
@@ -32,6 +36,7 @@ from vigie.config import Config, SourceConfig
 log = logging.getLogger("vigie.poll")
 PG_STORE_THREADS = 4
 ALONE_POSTS = 50  # a crawl with more posts is saved in a transaction of its own
+ERROR_CHARS = 500  # of an exception's message kept in last_error
 
 # A poll's crawl state: the source's counters (read by the lease claim itself when there
 # is one) and its page's validators; statements built once, for a batch of sources.
@@ -91,6 +96,8 @@ class Poller:
         self.sticky = sticky
         self.source_ids: dict[str, int] = {}
         self.stopping = False
+        # Failed polls the store could not record either (it is down): their backoff.
+        self.unrecorded: dict[str, int] = {}
         # Store work runs off the event loop, which keeps crawling meanwhile, batched
         # across the polls that ask for it at once (scheduler/batches.py).
         threads = 1 if store.dialect == "sqlite" else PG_STORE_THREADS
@@ -178,11 +185,56 @@ class Poller:
         started = time.monotonic()
         try:
             return await self._poll(source, force_full=force_full)
-        except Exception as exc:  # the store failed: report it, keep the daemon alive
-            log.exception("poll failed", extra={"source": source.name})
-            return PollReport(
-                source.name, "error", error=f"store: {exc}", duration=time.monotonic() - started
+        except Exception as exc:  # the store failed, or a bug: record it, keep the daemon alive
+            error = poll_error(exc)
+            log.exception("poll of %s failed: %r", source.name, error)
+            next_run = await asyncio.to_thread(self._record_failure, source, error)
+            report = PollReport(
+                source.name,
+                "error",
+                error=error,
+                duration=time.monotonic() - started,
+                next_run_at=next_run,
             )
+            log_report(report)
+            return report
+
+    def _record_failure(self, source: SourceConfig, error: str) -> datetime:
+        """A poll that raised, saved as a failed crawl in a transaction of its own (the
+        poll's may be what failed); the next run, with backoff. When the store cannot record
+        it either, the backoff grows here until it can."""
+        now = datetime.now(UTC)
+        try:
+            with self.store.session() as session:
+                source_id = self.source_ids.get(source.name)
+                if source_id is None:
+                    source_id = ensure_sources(session, [(source.name, source.url, source.kind)])[
+                        source.name
+                    ]
+                row = session.execute(_SOURCE_STATES, {"source_ids": [source_id]}).one()
+                state = self._failed_state(source, now, row.failures, row.current_interval)
+                crawl = CrawlResult(source.name, source.url, status="error", error=error)
+                save_quiet_crawls(session, [(source_id, crawl, lambda _: state)], worker=self.owner)
+        except Exception:
+            log.exception("store: cannot record the failed poll of %s", source.name)
+            failures = self.unrecorded[source.name] = self.unrecorded.get(source.name, 0) + 1
+            return self._failed_state(source, now, failures - 1, None)["next_run_at"]
+        self.unrecorded.pop(source.name, None)
+        return state["next_run_at"]
+
+    def _failed_state(
+        self, source: SourceConfig, now: datetime, failures: int, current: float | None
+    ) -> dict[str, Any]:
+        state = next_state(
+            now=now,
+            base_interval=self.config.interval_of(source),
+            current_interval=current,
+            failures=failures,
+            outcome=Outcome(status="error"),
+            jitter=self.config.scheduler.jitter,
+            max_backoff=self.config.scheduler.max_backoff,
+        )
+        return state | self._lease_after(source, state["next_run_at"])
 
     async def _poll(self, source: SourceConfig, *, force_full: bool) -> PollReport:
         if source.name not in self.source_ids:
@@ -271,6 +323,18 @@ class Poller:
                 log.info("source %s has ended or is gone: not polled", name)
             sources = [s for s in sources if s.name not in done]
         return list(await asyncio.gather(*(self.poll(s, force_full=True) for s in sources)))
+
+
+def poll_error(exc: BaseException) -> str:
+    """What `last_error` says of an exception a poll raised: "store: ..." when the database
+    failed, "internal: ExcType: ..." for anything else (a bug)."""
+    cause = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
+    message = " ".join(str(cause).split())[:ERROR_CHARS]
+    if isinstance(exc, SQLAlchemyError | StoreError):
+        return f"store: {type(cause).__name__}: {message}"
+    if message.startswith("store: "):
+        return message
+    return f"internal: {type(exc).__name__}: {message}"
 
 
 def log_report(r: PollReport) -> None:

@@ -1,8 +1,10 @@
 """Engines and sessions from a storage URL, SQLite pragmas, and schema upgrades on start.
 
 SQLite runs in WAL mode with a busy timeout so readers (`vigie updates`) never block or
-corrupt the daemon's writes. The schema is owned by Alembic: `open_store` upgrades an older
-database to the current revision before anything else touches it.
+corrupt the daemon's writes. The schema is owned by Alembic: `Store` upgrades an older
+database to the current revision before anything else touches it. Only a store opened
+with `create=True` (the commands that crawl) may create a SQLite database; for the others a
+missing file is an error naming its path, and nothing is created (no folder, no -wal).
 """
 
 from __future__ import annotations
@@ -32,6 +34,32 @@ READ_ONLY = "vigie_read_only"  # execution option of read-only sessions
 
 class StoreError(Exception):
     """The database cannot be reached or used."""
+
+
+class MissingDatabase(StoreError):
+    """A SQLite database file that does not exist, for a store that may not create it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(
+            f"store: no database at {path} (`vigie run` or `vigie crawl` creates it; "
+            "check storage.url if it should exist)"
+        )
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for other databases and in-memory ones."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if not database or database == ":memory:" or parsed.query.get("mode") == "memory":
+        return None
+    if database.startswith("file:"):  # a URI filename (?uri=true)
+        database = database[len("file:") :].split("?", 1)[0]
+    return Path(database)
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -74,9 +102,9 @@ def _sqlite_begin(conn: object) -> None:
 def make_engine(url: str) -> Engine:
     """An engine for a SQLAlchemy URL; SQLite gets WAL, a busy timeout and its folder made."""
     if url.startswith("sqlite"):
-        db_path = url.split("///", 1)[-1].split("?", 1)[0]
-        if db_path and db_path != ":memory:":
-            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+        db_path = sqlite_path(url)
+        if db_path is not None:
+            db_path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
         )
@@ -127,10 +155,21 @@ def upgrade_schema(engine: Engine) -> None:
 
 
 class Store:
-    """An engine and its session factory, schema checked."""
+    """An engine and its session factory, schema checked.
 
-    def __init__(self, url: str, *, upgrade: bool = True) -> None:
+    `create`: a SQLite database that does not exist yet is created (logged once); without
+    it, a missing file raises MissingDatabase and nothing is written to the disk.
+    """
+
+    def __init__(self, url: str, *, upgrade: bool = True, create: bool = True) -> None:
         self.url = url
+        try:
+            path = sqlite_path(url)
+        except Exception as exc:  # not a URL SQLAlchemy can read
+            raise StoreError(f"store: cannot open {safe_url(url)}: {exc}") from exc
+        created = path is not None and not path.exists()
+        if created and not create:
+            raise MissingDatabase(path.resolve())  # type: ignore[union-attr]
         try:
             self.engine = make_engine(url)
             if upgrade:
@@ -138,8 +177,10 @@ class Store:
             else:
                 with self.engine.connect():
                     pass
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, OSError) as exc:
             raise StoreError(f"store: cannot open {safe_url(url)}: {exc}") from exc
+        if created:
+            log.info("store: created database at %s", path.resolve())  # type: ignore[union-attr]
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.engine.execution_options(**{READ_ONLY: True}))
 

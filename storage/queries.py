@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,9 +22,14 @@ from sqlalchemy.orm import Session
 
 from crawler.models import RawPost, Validators
 from storage import dedup, search
+from storage.clean import clean_post
 from storage.models import CrawlRun, HttpValidator, Revision, Source, Update, UpdateKey
 
 MAX_LIMIT = 100_000
+# Ids are INTEGER columns: 32-bit on PostgreSQL, so a larger id names no row there (and
+# cannot even be compared with one); the same bound on SQLite keeps the two alike.
+MAX_ID = 2**31 - 1
+MAX_CURSOR = 400  # characters: ours are under 100
 ORDERS = ("newest", "rank")
 STREAM_BATCH = 1000
 NEWEST_CANDIDATES = 1000  # newest matches by id read for a page of a search in newest order
@@ -36,8 +42,9 @@ class QueryError(ValueError):
 @dataclass(slots=True)
 class UpdateFilter:
     sources: Sequence[str] = ()
-    since: datetime | None = None
+    since: datetime | None = None  # published (else first seen) at or after
     until: datetime | None = None
+    seen_since: datetime | None = None  # first seen (arrived) at or after
     highlighted: bool | None = None
     edited: bool | None = None
     limit: int | None = 100
@@ -89,28 +96,33 @@ def encode_cursor(
 
 
 def _is_id(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID
 
 
 def _decode(cursor: str, order: str) -> tuple[datetime | float, int, list[Any]]:
     try:
+        if len(cursor) > MAX_CURSOR or not cursor.isascii():
+            raise ValueError("not one of ours")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         kind, value, update_id, *rest = json.loads(raw)
         if kind == "newest":
             key: datetime | float = datetime.fromisoformat(value)
             if key.tzinfo is None:
                 raise ValueError("naive time")
+            key = key.astimezone(UTC)
             if rest:
                 raise ValueError("slice")
         elif kind == "rank":
             key = float(value)
+            if not math.isfinite(key):
+                raise ValueError("rank")
             if rest and (len(rest) != 2 or not all(v is None or _is_id(v) for v in rest)):
                 raise ValueError("slice")
         else:
             raise ValueError(kind)
         if not _is_id(update_id):
             raise ValueError("id")
-    except (ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError, UnicodeDecodeError, OverflowError, RecursionError):
         raise QueryError(f"invalid cursor {cursor[:40]!r}") from None
     if kind != order:
         raise QueryError(f"this cursor continues a list in {kind} order, not {order}")
@@ -121,6 +133,20 @@ def decode_cursor(cursor: str, order: str) -> tuple[datetime | float, int]:
     """The (sort key, id) a cursor resumes after; QueryError when it is not one of ours."""
     key, update_id, _ = _decode(cursor, order)
     return key, update_id
+
+
+def check_filter(f: UpdateFilter) -> None:
+    """QueryError for a filter no store could run (ids beyond the schema's 32 bits, a
+    negative limit), said in the words of its parameter; the cursor and order are checked
+    where they are read."""
+    if f.story is not None and not (_is_id(f.story) and f.story >= 1):
+        raise QueryError(f"story: must be an id from 1 to {MAX_ID}")
+    if any(not (_is_id(i) and i >= 1) for i in f.ids):
+        raise QueryError(f"ids: must be ids from 1 to {MAX_ID}")
+    if f.limit is not None and not 0 <= f.limit <= MAX_ID:
+        raise QueryError(f"limit: must be from 0 to {MAX_ID}")
+    if f.offset < 0:
+        raise QueryError("offset: must not be negative")
 
 
 def _order_of(f: UpdateFilter) -> str:
@@ -140,6 +166,8 @@ def _where(stmt: Select[Any], f: UpdateFilter) -> Select[Any]:
         stmt = stmt.where(when >= f.since)
     if f.until:
         stmt = stmt.where(when <= f.until)
+    if f.seen_since:
+        stmt = stmt.where(Update.first_seen_at >= f.seen_since)
     if f.highlighted is not None:
         stmt = stmt.where(Update.highlighted.is_(f.highlighted))
     if f.edited is not None:
@@ -234,7 +262,7 @@ def _ranked(session: Session, f: UpdateFilter, want: int | None) -> Iterator[_Ra
     if query.empty:
         return
     dialect = session.get_bind().dialect.name
-    filtered = bool(f.sources or f.since or f.until or f.ids) or any(
+    filtered = bool(f.sources or f.since or f.until or f.seen_since or f.ids) or any(
         v is not None for v in (f.highlighted, f.edited, f.story)
     )
     indexed = search.index_matches(dialect, query, with_updates=filtered)
@@ -434,6 +462,7 @@ def find_updates(session: Session, f: UpdateFilter) -> Page:
     page repeat or skip a row that was already there (in rank order, as long as the
     index does not change: new matches shift every score a little).
     """
+    check_filter(f)
     limit = None if f.limit is None else max(0, min(f.limit, MAX_LIMIT))
     if _sliced(f):
         return _find_ranked(session, f, limit)
@@ -472,6 +501,7 @@ def iter_updates(
     batch's full rows are read by id, so memory stays flat however many rows there are.
     The session must stay open while iterating.
     """
+    check_filter(f)
     if _sliced(f):
         want = None if f.limit is None else f.offset + max(0, f.limit)
         ranked = itertools.islice(_ranked(session, f, want), f.offset, None)
@@ -493,6 +523,8 @@ def iter_updates(
 
 def get_update(session: Session, update_id: int) -> dict[str, Any] | None:
     """One update with its revisions (oldest first) and its sightings in other sources."""
+    if not _is_id(update_id):
+        return None
     found = session.execute(
         select(Update, Source.name)
         .join(Source, Source.id == Update.source_id)
@@ -520,6 +552,11 @@ def get_update(session: Session, update_id: int) -> dict[str, Any] | None:
         others = list_updates(session, UpdateFilter(story=u.story_id, limit=200))
         row["sightings"] = [o for o in others if o["id"] != u.id]
     return row
+
+
+def source_names(session: Session) -> list[str]:
+    """The names of every stored source (configured now or before), sorted."""
+    return list(session.execute(select(Source.name).order_by(Source.name)).scalars())
 
 
 def sources_overview(session: Session, names: Sequence[str] | None = None) -> dict[str, dict]:
@@ -560,6 +597,7 @@ def validators_for(session: Session, source_id: int, url: str) -> Validators | N
 
 def known_posts(session: Session, source_id: int, posts: Sequence[RawPost]) -> list[bool]:
     """For each post, whether the store already holds it unchanged (by key or content)."""
+    posts = [clean_post(p) for p in posts]  # as save_crawl would store them
     prints = [
         [dedup.key_hash(k) for k in (p.key, *p.alt_keys) if k]
         + [dedup.key_hash(dedup.content_print(p.headline, p.body, p.published_at))]

@@ -23,6 +23,7 @@ from sqlalchemy.orm.util import identity_key
 
 from crawler.models import CrawlResult
 from storage import dedup
+from storage.clean import clean_result, clean_text
 from storage.models import (
     CrawlRun,
     HttpValidator,
@@ -66,7 +67,7 @@ def _insert_ignore(session: Session, model: type, rows: list[dict[str, Any]]) ->
 
 def ensure_sources(session: Session, sources: Iterable[tuple[str, str, str]]) -> dict[str, int]:
     """Create or refresh the rows of configured sources (name, url, kind); name -> id."""
-    wanted = list(sources)
+    wanted = [(clean_text(n), clean_text(u), clean_text(k)) for n, u, k in sources]
     now = utcnow()
     _insert_ignore(
         session,
@@ -532,6 +533,7 @@ def save_crawl(
     all of it commits together or not at all.
     """
     now = now or utcnow()
+    result = clean_result(result)
     counts = SaveCounts()
     ended: bool | None = None  # whether the source had ended before, when we know it
     if result.posts:
@@ -555,6 +557,7 @@ def save_quiet_crawls(
     now = now or utcnow()
     records = []
     for source_id, result, state in crawls:
+        result = clean_result(result)
         if result.posts:
             raise ValueError("save_quiet_crawls: a crawl with posts goes to save_crawl")
         records.append(

@@ -1,11 +1,13 @@
 """The read-only HTTP API of `vigie serve`: JSON endpoints mirroring the CLI (/updates,
-/updates/{id}, /sources, /stories/{id}), OpenAPI docs (/docs, /openapi.json) and Atom
-feeds out (/feeds/{source}.atom, /feeds/search.atom?q=...).
+/updates/{id}, /sources, /stories/{id}), an index of them at /, OpenAPI docs (/docs, with
+Swagger UI served from the package: it works offline; /openapi.json) and Atom feeds out
+(/feeds/{source}.atom, /feeds/search.atom?q=...).
 
 One Store per app, one read-only session per request (it never takes SQLite's write lock
 nor writes on PostgreSQL). With `[api] token` set, every data endpoint asks for it: as a
 bearer token, or as the password of HTTP Basic auth (what most feed readers can send).
-Bad input is a 400 with a message; limits are capped rather than refused.
+Bad input (a malformed or out-of-range parameter, an unknown source) is a 400 naming the
+parameter and the reason, never a 500; limits are capped rather than refused.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -24,18 +25,26 @@ from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Respo
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from storage.db import Store
 from storage.queries import (
+    MAX_ID,
     QueryError,
     UpdateFilter,
     find_updates,
     get_update,
     list_updates,
+    source_names,
     sources_overview,
 )
+from storage.search import MAX_QUERY_CHARS
+from vigie import __version__
 from vigie.atom import ID_PREFIX, FeedInfo, build_feed
-from vigie.config import Config, parse_time
+from vigie.config import Config, shown
+from vigie.docs import add_docs
+from vigie.filters import ParamError, check_sources, parse_when
 from vigie.output import plain
 from vigie.rows import history_with_diffs, source_rows
 
@@ -107,20 +116,15 @@ class StoryOut(BaseModel):
     updates: list[UpdateOut]
 
 
-def _version() -> str:
-    try:
-        return version("vigie")
-    except PackageNotFoundError:
-        return "unknown"
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+Sources = Annotated[list[str] | None, Query(description="Source name (repeatable)")]
 
 
 def _when(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
     try:
-        return parse_time(value)
-    except ValueError as exc:
-        raise HTTPException(400, f"{name}: {exc}") from None
+        return parse_when(value, name)
+    except ParamError as exc:
+        raise HTTPException(400, str(exc)) from None
 
 
 def _authorizer(token: str | None) -> Any:
@@ -149,7 +153,7 @@ def _authorizer(token: str | None) -> Any:
 def create_app(config: Config, store: Store | None = None) -> FastAPI:
     """The API over the config's store (or `store`, which the caller then owns)."""
     owned = store is None
-    db = store if store is not None else Store(config.storage.url)
+    db = store if store is not None else Store(config.storage.url, create=False)
     token = config.api.token.get_secret_value() if config.api.token else None
     names = {s.name: s for s in config.sources}
 
@@ -161,11 +165,14 @@ def create_app(config: Config, store: Store | None = None) -> FastAPI:
 
     app = FastAPI(
         title="vigie",
-        version=_version(),
+        version=__version__,
         summary="Read-only access to the updates vigie stored, as JSON and Atom feeds.",
         lifespan=lifespan,
         dependencies=[Depends(_authorizer(token))],
+        docs_url=None,  # add_docs: Swagger UI from the package, not from a CDN
+        redoc_url=None,
     )
+    add_docs(app)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -179,13 +186,48 @@ def create_app(config: Config, store: Store | None = None) -> FastAPI:
     async def bad_query(_request: Request, exc: QueryError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
 
+    @app.exception_handler(ParamError)
+    async def bad_param(_request: Request, exc: ParamError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def store_down(_request: Request, _exc: SQLAlchemyError) -> JSONResponse:
+        return JSONResponse({"detail": "store: the database cannot be read now"}, 503)
+
+    def known(session: Session, names: list[str] | None) -> None:
+        check_sources(config, session, names or (), "source")
+
+    @app.get("/", include_in_schema=False)
+    def index(request: Request) -> dict[str, Any]:
+        """What this server answers (a web page will take this place for browsers)."""
+        return {
+            "name": "vigie",
+            "version": __version__,
+            "docs": str(request.url_for("docs")),
+            "openapi": str(request.url_for("openapi")),
+            "endpoints": sorted(
+                {route.path for route in app.routes if getattr(route, "include_in_schema", 0)}
+            ),
+        }
+
     @app.get("/updates", response_model=UpdatePage, response_model_exclude_unset=True)
     def updates(
         request: Request,
-        source: Annotated[list[str] | None, Query(description="Source name (repeatable)")] = None,
-        since: Annotated[str | None, Query(description="ISO 8601 or a duration (2h)")] = None,
-        until: Annotated[str | None, Query(description="ISO 8601 or a duration (2h)")] = None,
-        search: Annotated[str | None, Query(description='Words, "phrases", -excluded')] = None,
+        source: Sources = None,
+        since: Annotated[
+            str | None, Query(description="Published at or after: ISO 8601 or a duration (2h)")
+        ] = None,
+        until: Annotated[
+            str | None, Query(description="Published at or before: ISO 8601 or a duration")
+        ] = None,
+        seen_since: Annotated[
+            str | None,
+            Query(description="Arrived (first seen by vigie) at or after: ISO 8601 or 2h"),
+        ] = None,
+        search: Annotated[
+            str | None,
+            Query(max_length=MAX_QUERY_CHARS, description='Words, "phrases", -excluded'),
+        ] = None,
         highlighted: Annotated[bool, Query(description="Key moments only")] = False,
         edited: Annotated[bool, Query(description="Edited updates only")] = False,
         collapse: Annotated[bool, Query(description="One row per story")] = False,
@@ -198,6 +240,7 @@ def create_app(config: Config, store: Store | None = None) -> FastAPI:
             sources=source or (),
             since=_when(since, "since"),
             until=_when(until, "until"),
+            seen_since=_when(seen_since, "seen_since"),
             highlighted=True if highlighted else None,
             edited=True if edited else None,
             search=search,
@@ -207,6 +250,7 @@ def create_app(config: Config, store: Store | None = None) -> FastAPI:
             limit=min(limit, MAX_LIMIT),
         )
         with db.read_session() as session:
+            known(session, source)
             page = find_updates(session, f)
         after = page.next_cursor
         return {
@@ -217,7 +261,7 @@ def create_app(config: Config, store: Store | None = None) -> FastAPI:
         }
 
     @app.get("/updates/{update_id}", response_model=UpdateDetail, response_model_exclude_unset=True)
-    def update(update_id: Annotated[int, Path(ge=1)]) -> dict[str, Any]:
+    def update(update_id: Id) -> dict[str, Any]:
         """One update with its revisions (word diffs) and its copies in other sources."""
         with db.read_session() as session:
             row = get_update(session, update_id)
@@ -235,7 +279,7 @@ def create_app(config: Config, store: Store | None = None) -> FastAPI:
         return [plain(r) for r in source_rows(config, states)]
 
     @app.get("/stories/{story_id}", response_model=StoryOut, response_model_exclude_unset=True)
-    def story(story_id: Annotated[int, Path(ge=1)]) -> dict[str, Any]:
+    def story(story_id: Id) -> dict[str, Any]:
         """The copies of one news item across sources, newest first."""
         with db.read_session() as session:
             rows = list_updates(session, UpdateFilter(story=story_id, limit=MAX_LIMIT))
@@ -254,12 +298,18 @@ def create_app(config: Config, store: Store | None = None) -> FastAPI:
     )
     def search_feed(
         request: Request,
-        q: Annotated[str, Query(min_length=1, description='Words, "phrases", -excluded')],
-        source: Annotated[list[str] | None, Query(description="Source name (repeatable)")] = None,
+        q: Annotated[
+            str,
+            Query(
+                min_length=1, max_length=MAX_QUERY_CHARS, description='Words, "phrases", -excluded'
+            ),
+        ],
+        source: Sources = None,
     ) -> Response:
         """The newest updates matching a search, as an Atom feed."""
         f = UpdateFilter(sources=source or (), search=q, order="newest", limit=FEED_ENTRIES)
         with db.read_session() as session:
+            known(session, source)
             rows = list_updates(session, f)
         info = FeedInfo(
             id=f"{ID_PREFIX}search:{quote(q)}:{quote(','.join(sorted(source or [])))}",
@@ -275,10 +325,10 @@ def create_app(config: Config, store: Store | None = None) -> FastAPI:
     def source_feed(request: Request, source: str) -> Response:
         """The newest updates of one source, as an Atom feed."""
         with db.read_session() as session:
-            known = source in names or bool(sources_overview(session, [source]))
+            # Compared here, not in SQL: a name with a NUL would fail on PostgreSQL.
+            if source not in names and source not in source_names(session):
+                raise HTTPException(404, f"no source named {shown(source)}")
             rows = list_updates(session, UpdateFilter(sources=[source], limit=FEED_ENTRIES))
-        if not known:
-            raise HTTPException(404, f"no source named {source!r}")
         spec = names.get(source)
         info = FeedInfo(
             id=f"{ID_PREFIX}source:{source}",

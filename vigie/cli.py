@@ -1,22 +1,38 @@
-"""The command line: a thin shell over the library. Exit codes: 0 ok, 1 runtime, 2 usage/config."""
+"""The command line: a thin shell over the library, its commands one function each.
+
+Exit codes (vigie/shell.py turns errors into them): 0 ok; 1 runtime failure (database
+unreachable or missing for a command that only reads, every source of `run --once`/`crawl`
+failed, an unknown update id); 2 usage or config error (a bad parameter, an unknown source
+name). Nothing ends in a traceback: an unexpected error is one line (the traceback at
+--log-level debug).
+"""
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from vigie.config import Config, ConfigError, load_config, parse_time
+from storage.queries import MAX_ID
+from vigie.config import STORAGE_URL_ENV, Config
+from vigie.crawl_now import Summary, crawl_now
+from vigie.filters import ParamError
 from vigie.logs import LEVELS, setup_logging
-from vigie.output import FORMATS, write_rows, write_table, write_update
+from vigie.output import dumps, write_rows, write_table, write_update
 from vigie.rows import source_rows, update_columns
+from vigie.shell import State, bad_param, check_format, config, fail, open_store
+from vigie.terminal import safe
+
+log = logging.getLogger("vigie.cli")
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    pretty_exceptions_enable=False,
     help="vigie watches live blogs and feeds, and stores every update once.",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -53,49 +69,20 @@ SOURCE_TABLE = (
 )
 
 
-class State:
-    config_file: str | None = None
+def _print_version(value: bool) -> None:
+    if value:
+        from vigie import __version__
 
-
-def fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"vigie: {message}", err=True)
-    return typer.Exit(code)
-
-
-def config() -> Config:
-    try:
-        return load_config(State.config_file)
-    except ConfigError as exc:
-        raise fail(f"config error: {exc}", 2) from None
-
-
-def open_store(cfg: Config, *, upgrade: bool = True) -> Any:
-    from storage.db import Store, StoreError
-
-    try:
-        return Store(cfg.storage.url, upgrade=upgrade)
-    except StoreError as exc:
-        raise fail(str(exc), 1) from None
-
-
-def parse_when(value: str | None, option: str) -> datetime | None:
-    """ISO 8601 (naive means local time) or a duration back from now ("2h", "30m")."""
-    if value is None:
-        return None
-    try:
-        return parse_time(value)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint=option) from None
-
-
-def check_format(fmt: str, allowed: tuple[str, ...] = FORMATS) -> str:
-    if fmt not in allowed:
-        raise typer.BadParameter(f"choose one of {', '.join(allowed)}", param_hint="--format")
-    return fmt
+        typer.echo(f"vigie {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
 def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_print_version, help="Print the version"),
+    ] = False,
     config_file: Annotated[
         str | None,
         typer.Option("--config", "-c", help="Config file [env VIGIE_CONFIG; ./config.toml]"),
@@ -117,11 +104,14 @@ def run(
         bool, typer.Option("--once", help="Crawl every enabled source once, then exit")
     ] = False,
 ) -> None:
-    """Run the daemon until SIGTERM/SIGINT (or crawl everything once with --once)."""
+    """Run the daemon until SIGTERM/SIGINT (or crawl everything once with --once).
+
+    --once ends with a one-line summary on stderr, and exits 1 when every source failed.
+    """
     cfg = config()
-    store = open_store(cfg)
+    store = open_store(cfg, create=True)
     if once:
-        _crawl(cfg, store, cfg.enabled_sources(), once=True)
+        _finish(crawl_now(cfg, store, cfg.enabled_sources(), once=True))
         return
     from crawler.reactor import run as run_reactor
     from scheduler.daemon import Daemon
@@ -134,58 +124,40 @@ def run(
 
 @app.command()
 def crawl(names: Annotated[list[str], typer.Argument(help="Source names")]) -> None:
-    """Crawl the named sources now."""
+    """Crawl the named sources now (ended ones too).
+
+    Ends with a one-line summary on stderr, and exits 1 when every source failed.
+    """
     cfg = config()
     known = {s.name: s for s in cfg.sources}
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise fail(f"unknown source {', '.join(unknown)} (known: {', '.join(known)})", 2)
-    store = open_store(cfg)
-    _crawl(cfg, store, [known[n] for n in dict.fromkeys(names)])
+        listed = ", ".join(known) or "none: the config has no source"
+        raise fail(f"unknown source {', '.join(map(repr, unknown))} (known: {listed})", 2)
+    store = open_store(cfg, create=True)
+    _finish(crawl_now(cfg, store, [known[n] for n in dict.fromkeys(names)]))
 
 
-def _crawl(cfg: Config, store: Any, sources: list[Any], *, once: bool = False) -> None:
-    """Crawl sources now. `once` (run --once) acts as a worker: it skips ended sources and
-    those another worker (a running daemon) holds; `crawl NAME` crawls what it is told."""
-    from crawler.reactor import run as run_reactor
-    from crawler.runner import CrawlService
-    from scheduler.jobs import Poller
-    from storage import leases
-
-    async def crawl_all() -> list[Any]:
-        service = CrawlService(cfg.crawler)
-        await service.start()
-        poller = Poller(cfg, store, service, owner=leases.worker_id() if once else None)
-        try:
-            return await poller.poll_many(sources, skip_finished=once)
-        finally:
-            poller.close()
-            await service.stop()
-
-    try:
-        reports = run_reactor(crawl_all)
-    finally:
-        store.close()
-    if sys.stdout.isatty():
-        rows = [
-            {
-                "source": r.source,
-                "status": r.status,
-                "new": r.new,
-                "changed": r.changed,
-                "unchanged": r.unchanged,
-                "error": r.error,
-            }
-            for r in reports
-        ]
-        write_table(rows, ("source", "status", "new", "changed", "unchanged", "error"))
+def _finish(summary: Summary) -> None:
+    typer.echo(summary.line, err=True)
+    if summary.all_failed:
+        raise typer.Exit(1)
 
 
 SourceOpt = Annotated[
     list[str] | None, typer.Option("--source", "-s", help="Source name (repeatable)")
 ]
-SinceOpt = Annotated[str | None, typer.Option(help="ISO 8601 or a duration back from now (2h)")]
-UntilOpt = Annotated[str | None, typer.Option(help="ISO 8601 or a duration back from now")]
+SinceOpt = Annotated[
+    str | None,
+    typer.Option(help="Published at or after: ISO 8601 or a duration back from now (2h)"),
+]
+UntilOpt = Annotated[
+    str | None, typer.Option(help="Published at or before: ISO 8601 or a duration back")
+]
+SeenSinceOpt = Annotated[
+    str | None,
+    typer.Option("--seen-since", help="Arrived (first seen by vigie) at or after: ISO 8601 or 2h"),
+]
 SearchOpt = Annotated[
     str | None,
     typer.Option(help='Full-text search: words (all of them), "a phrase", -excluded'),
@@ -201,6 +173,7 @@ def update_filter(
     source: list[str] | None,
     since: str | None,
     until: str | None,
+    seen_since: str | None,
     search: str | None,
     highlighted: bool,
     edited: bool,
@@ -208,11 +181,20 @@ def update_filter(
     **rest: Any,
 ) -> Any:
     from storage.queries import UpdateFilter
+    from vigie.filters import check_search, parse_when
 
+    try:
+        times = {
+            "since": parse_when(since, "--since"),
+            "until": parse_when(until, "--until"),
+            "seen_since": parse_when(seen_since, "--seen-since"),
+        }
+        check_search(search, "--search")
+    except ParamError as exc:
+        raise bad_param(exc) from None
     return UpdateFilter(
         sources=source or (),
-        since=parse_when(since, "--since"),
-        until=parse_when(until, "--until"),
+        **times,
         search=search,
         highlighted=True if highlighted else None,
         edited=True if edited else None,
@@ -226,6 +208,7 @@ def updates(
     source: SourceOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
+    seen_since: SeenSinceOpt = None,
     search: SearchOpt = None,
     highlighted: HighlightedOpt = False,
     edited: EditedOpt = False,
@@ -233,7 +216,7 @@ def updates(
     order: Annotated[
         str | None, typer.Option(help="newest or rank (default: rank when searching)")
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many")] = 100,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_ID, help="At most this many")] = 100,
     cursor: Annotated[
         str | None, typer.Option(help="Continue after the previous page (its 'next cursor')")
     ] = None,
@@ -244,12 +227,14 @@ def updates(
     When more rows follow, the cursor of the next page is printed on stderr.
     """
     from storage.queries import QueryError, find_updates
+    from vigie.filters import check_sources
 
     check_format(fmt)
     filt = update_filter(
         source,
         since,
         until,
+        seen_since,
         search,
         highlighted,
         edited,
@@ -258,10 +243,14 @@ def updates(
         limit=limit,
         cursor=cursor,
     )
-    store = open_store(config())
+    cfg = config()
+    store = open_store(cfg)
     try:
         with store.read_session() as session:
+            check_sources(cfg, session, filt.sources, "--source")
             page = find_updates(session, filt)
+    except ParamError as exc:
+        raise bad_param(exc) from None
     except QueryError as exc:
         raise fail(str(exc), 2) from None
     finally:
@@ -282,27 +271,40 @@ def export(
     source: SourceOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
+    seen_since: SeenSinceOpt = None,
     search: SearchOpt = None,
     highlighted: HighlightedOpt = False,
     edited: EditedOpt = False,
     collapse: CollapseOpt = False,
-    limit: Annotated[int | None, typer.Option(min=1, help="At most this many")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, max=MAX_ID, help="At most this many")] = None,
 ) -> None:
     """Export a selection of updates (all by default), streamed: memory stays flat."""
     from storage.queries import QueryError, iter_updates
+    from vigie.filters import check_sources
 
     check_format(fmt, EXPORT_FORMATS)
     filt = update_filter(
-        source, since, until, search, highlighted, edited, collapse, order="newest", limit=limit
+        source,
+        since,
+        until,
+        seen_since,
+        search,
+        highlighted,
+        edited,
+        collapse,
+        order="newest",
+        limit=limit,
     )
     columns = update_columns(searched=search is not None, collapsed=collapse)
-    store = open_store(config())
+    cfg = config()
+    store = open_store(cfg)
     try:
-        with (
-            store.read_session() as session,
-            output.open("w", encoding="utf-8", newline="") if output else _stdout() as out,
-        ):
-            write_rows(iter_updates(session, filt), fmt, columns=columns, out=out)
+        with store.read_session() as session:
+            check_sources(cfg, session, filt.sources, "--source")
+            with output.open("w", encoding="utf-8", newline="") if output else _stdout() as out:
+                write_rows(iter_updates(session, filt), fmt, columns=columns, out=out)
+    except ParamError as exc:
+        raise bad_param(exc) from None
     except QueryError as exc:
         raise fail(str(exc), 2) from None
     except OSError as exc:
@@ -385,12 +387,10 @@ def serve(
 
 @app.command()
 def show(
-    update_id: Annotated[int, typer.Argument(metavar="ID")],
+    update_id: Annotated[int, typer.Argument(metavar="ID", min=1, max=MAX_ID)],
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
 ) -> None:
     """One update with its revisions and its sightings in other sources."""
-    import json
-
     from storage.queries import get_update
     from vigie.output import plain
     from vigie.rows import history_with_diffs
@@ -407,7 +407,7 @@ def show(
     if fmt == "json":
         row["history"] = [plain(r) for r in history_with_diffs(row["history"])]
         row["sightings"] = [plain(r) for r in row["sightings"]]
-        typer.echo(json.dumps(plain(row), ensure_ascii=False, indent=2))
+        typer.echo(dumps(plain(row), indent=2))
     else:
         write_update(row)
 
@@ -448,8 +448,6 @@ def probe(
 
 def _probe_config() -> Config:
     """The config when there is one (its crawler settings, its sources), else the defaults."""
-    import os
-
     from vigie.config import DEFAULT_CONFIG
 
     explicit = State.config_file is not None or os.environ.get("VIGIE_CONFIG")
@@ -467,8 +465,11 @@ def _probe(url: str, kind: str | None, timezone: str | None, fmt: str, cfg: Conf
         spec = probe_spec(url, [cfg.spec(s) for s in cfg.sources], kind=kind, timezone=timezone)
     except ValueError as exc:
         raise fail(str(exc), 2) from None
+    from vigie.output import printable_json
+
     report = run_probe(spec, cfg.crawler)
-    typer.echo(render(report, fmt))
+    text = render(report, fmt)
+    typer.echo(printable_json(text) if fmt == "json" else safe(text))
     if not report.ok:
         raise fail(report.message, 1)
 
@@ -480,22 +481,35 @@ def check(
         typer.Option("--probe", metavar="URL", help="Validate the config, then probe this URL"),
     ] = None,
 ) -> None:
-    """Validate the config, reach the database and print the plan (or probe one URL)."""
-    from storage.db import safe_url, schema_revision
+    """Validate the config, reach the database and print the plan (or probe one URL).
+
+    Exits 1 when the database cannot be reached or does not exist yet (`vigie run` or
+    `vigie crawl` creates it), after printing the plan.
+    """
+    from storage.db import MissingDatabase, Store, StoreError, safe_url, schema_revision
 
     cfg = config()
+    typer.echo(f"config: {Path(cfg.path or '').resolve()} is valid")
     if probe_url is not None:
-        typer.echo(f"config: {Path(cfg.path or '').resolve()} is valid")
         _probe(probe_url, None, None, "table", cfg)
         return
-    store = open_store(cfg, upgrade=False)
+    problem = None
     try:
-        current, head = schema_revision(store.engine)
-    finally:
-        store.close()
-    typer.echo(f"config: {Path(cfg.path or '').resolve()} is valid")
-    schema = "up to date" if current == head else f"at {current or 'empty'}, will upgrade to {head}"
-    typer.echo(f"store: {safe_url(cfg.storage.url)} reachable, schema {schema}")
+        store = Store(cfg.storage.url, upgrade=False, create=False)
+    except MissingDatabase as exc:
+        problem = f"store: {exc.path} does not exist yet: `vigie run` or `vigie crawl` creates it"
+    except StoreError as exc:
+        problem = str(exc)
+    else:
+        try:
+            current, head = schema_revision(store.engine)
+        finally:
+            store.close()
+        schema = (
+            "up to date" if current == head else f"at {current or 'empty'}, will upgrade to {head}"
+        )
+        origin = f" (from {STORAGE_URL_ENV})" if os.environ.get(STORAGE_URL_ENV) else ""
+        typer.echo(f"store: {safe_url(cfg.storage.url)}{origin} reachable, schema {schema}")
     rows = [
         {
             "name": s.name,
@@ -512,13 +526,28 @@ def check(
         ("name", "kind", "interval", "enabled", "timezone", "url"),
         title=f"{len(cfg.enabled_sources())} of {len(cfg.sources)} sources enabled",
     )
+    if problem:
+        raise fail(problem, 1)
 
 
 def main() -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except SQLAlchemyError as exc:
+        log.debug("store error", exc_info=True)
+        typer.echo(f"vigie: store: {safe(str(exc).splitlines()[0], newlines=False)}", err=True)
+        sys.exit(1)
+    except Exception as exc:
+        log.debug("internal error", exc_info=True)
+        reason = safe(f"{type(exc).__name__}: {exc}", newlines=False)[:500]
+        typer.echo(
+            f"vigie: internal error: {reason} (--log-level debug shows the traceback)", err=True
+        )
+        sys.exit(1)
 
 
 if __name__ == "__main__":

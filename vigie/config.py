@@ -1,12 +1,16 @@
 """The configuration: config.toml parsed and validated once into typed objects.
 
 Durations ("30s", "5m", "1h30m" or seconds), sizes ("8MB") and the times people type
-(ISO 8601 or "2h" back from now) are parsed here; every config error becomes a
-`ConfigError` naming the file, the key and the reason.
+(ISO 8601 or "2h" back from now) are parsed here, and bounded: a config number is finite
+and within the range the key allows (intervals of 1 s at least, durations of 30 days at
+most). A config with errors raises one `ConfigError` listing every one of them, each with
+the file, the key and the reason. `VIGIE_STORAGE_URL`, when set, replaces `[storage] url`
+(containers, secrets kept out of the file).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -17,6 +21,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -30,7 +35,12 @@ from pydantic import (
 from crawler.models import Selectors, SourceSpec
 
 DEFAULT_CONFIG = "config.toml"
+STORAGE_URL_ENV = "VIGIE_STORAGE_URL"
 MIN_TOKEN_LENGTH = 16
+MIN_DURATION = 1.0  # seconds: intervals, timeouts and the like
+MAX_DURATION = 30 * 86400.0
+MAX_SIZE = 1024**3
+SUPPORTED_DATABASES = "sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)", re.I)
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -40,12 +50,29 @@ _SIZE_UNITS |= {"gb": 1024**3, "gib": 1024**3}
 
 
 class ConfigError(Exception):
-    """A config that cannot be used: which file, which key, what is wrong."""
+    """A config that cannot be used: which file, which key, what is wrong; `problems` holds
+    every (key, reason) found, `key` and `reason` the first of them. One line each."""
 
-    def __init__(self, file: str | Path, key: str | None, reason: str) -> None:
+    def __init__(
+        self,
+        file: str | Path,
+        key: str | None,
+        reason: str,
+        more: list[tuple[str | None, str]] | None = None,
+    ) -> None:
         self.file, self.key, self.reason = str(file), key, reason
-        where = f"{self.file}: {key}" if key else self.file
-        super().__init__(f"{where}: {reason}")
+        self.problems = [(key, reason), *(more or [])]
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        """`file: key: reason`, one per problem."""
+        return [f"{self.file}: {k}: {r}" if k else f"{self.file}: {r}" for k, r in self.problems]
+
+
+def shown(value: Any, width: int = 40) -> str:
+    """A value quoted for an error message, cut when long (a pasted page, 100 KB of junk)."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def parse_duration(value: Any) -> float:
@@ -53,7 +80,12 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"invalid duration {value!r}")
     if isinstance(value, int | float):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # an integer beyond any float
+            raise ValueError(f"duration too long: {shown(value)}") from None
+        if not math.isfinite(seconds):
+            raise ValueError(f"duration must be a finite number, got {value!r}")
     elif isinstance(value, str):
         text = value.strip().lower().replace(" ", "")
         if re.fullmatch(r"\d+(\.\d+)?", text):
@@ -61,27 +93,46 @@ def parse_duration(value: Any) -> float:
         else:
             parts = _DURATION_PART.findall(text)
             if not parts or "".join(n + u for n, u in parts) != text:
-                raise ValueError(f"invalid duration {value!r} (use 30s, 5m, 1h or seconds)")
+                raise ValueError(f"invalid duration {shown(value)} (use 30s, 5m, 1h or seconds)")
             seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
     else:
-        raise ValueError(f"invalid duration {value!r} (use 30s, 5m, 1h or seconds)")
+        raise ValueError(f"invalid duration {shown(value)} (use 30s, 5m, 1h or seconds)")
+    if not math.isfinite(seconds):
+        raise ValueError(f"duration too long: {shown(value)}")
     if seconds <= 0:
-        raise ValueError(f"duration must be positive, got {value!r}")
+        raise ValueError(f"duration must be positive, got {shown(value)}")
+    return seconds
+
+
+def bounded_duration(seconds: float) -> float:
+    """A config duration: from MIN_DURATION (1 s) to MAX_DURATION (30 days)."""
+    if seconds < MIN_DURATION:
+        raise ValueError(f"must be at least 1s, got {seconds:g}s")
+    if seconds > MAX_DURATION:
+        raise ValueError(f"must be at most 30 days, got {seconds:g}s")
     return seconds
 
 
 def parse_time(value: str, *, now: datetime | None = None) -> datetime:
-    """An aware datetime from ISO 8601 (naive means local time) or a duration back from now
-    ("2h", "30m"); ValueError otherwise."""
+    """An aware UTC datetime from ISO 8601 (naive means local time) or a duration back from
+    now ("2h", "30m"); ValueError, saying why, otherwise (a time out of range included)."""
     try:
-        return (now or datetime.now(UTC)) - timedelta(seconds=parse_duration(value))
+        seconds = parse_duration(value)
     except ValueError:
         pass
+    else:
+        try:
+            return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+        except OverflowError:
+            raise ValueError(f"{shown(value)} goes back before the year 1") from None
     try:
         when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{value!r} is neither ISO 8601 nor a duration like 2h") from None
-    return when if when.tzinfo else when.astimezone()
+        raise ValueError(f"{shown(value)} is neither ISO 8601 nor a duration like 2h") from None
+    try:
+        return (when if when.tzinfo else when.astimezone()).astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValueError(f"{shown(value)} is out of the range of times") from None
 
 
 def parse_size(value: Any) -> int:
@@ -92,28 +143,36 @@ def parse_size(value: Any) -> int:
         size = value
     elif isinstance(value, str) and (m := _SIZE.match(value)):
         unit = m.group(2).lower() if m.group(2) else None
-        size = int(float(m.group(1)) * _SIZE_UNITS[unit])
+        number = float(m.group(1)) * _SIZE_UNITS[unit]
+        if not math.isfinite(number):
+            raise ValueError(f"size too large: {shown(value)}")
+        size = int(number)
     else:
-        raise ValueError(f"invalid size {value!r} (use bytes or 512KB, 8MB, 1GB)")
+        raise ValueError(f"invalid size {shown(value)} (use bytes or 512KB, 8MB, 1GB)")
     if size <= 0:
-        raise ValueError(f"size must be positive, got {value!r}")
+        raise ValueError(f"size must be positive, got {shown(value)}")
+    if size > MAX_SIZE:
+        raise ValueError(f"size must be at most 1GB, got {shown(value)}")
     return size
 
 
 def parse_percent(value: Any) -> float:
     """A fraction from "10%", 0.1 or 10 (read as percent when above 1)."""
-    if isinstance(value, str) and value.strip().endswith("%"):
-        fraction = float(value.strip()[:-1]) / 100
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        fraction = value / 100 if value > 1 else float(value)
-    else:
-        raise ValueError(f'invalid percentage {value!r} (use "10%")')
-    if not 0 <= fraction <= 1:
-        raise ValueError(f"percentage must be between 0% and 100%, got {value!r}")
+    try:
+        if isinstance(value, str) and value.strip().endswith("%"):
+            fraction = float(value.strip()[:-1]) / 100
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            fraction = value / 100 if value > 1 else float(value)
+        else:
+            raise ValueError
+    except (ValueError, OverflowError):
+        raise ValueError(f'invalid percentage {shown(value)} (use "10%")') from None
+    if not 0 <= fraction <= 1:  # NaN fails this too
+        raise ValueError(f"percentage must be between 0% and 100%, got {shown(value)}")
     return fraction
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+Duration = Annotated[float, BeforeValidator(parse_duration), AfterValidator(bounded_duration)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 Percent = Annotated[float, BeforeValidator(parse_percent)]
 
@@ -122,8 +181,28 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def database_url(url: str) -> str:
+    """A storage URL vigie can use: SQLite, or PostgreSQL through psycopg 3
+    (`postgresql://` and `postgres://` mean that too)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise ValueError(f"not a database URL: {shown(url)} (use {SUPPORTED_DATABASES})") from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend == "sqlite" and driver in ("", "pysqlite"):
+        return url
+    if backend in ("postgresql", "postgres") and driver in ("", "psycopg"):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    raise ValueError(
+        f"unsupported database {parsed.drivername!r} (supported: {SUPPORTED_DATABASES})"
+    )
+
+
 class StorageConfig(_Strict):
-    url: str = "sqlite:///vigie.db"
+    url: Annotated[str, AfterValidator(database_url)] = "sqlite:///vigie.db"
 
 
 class CrawlerConfig(_Strict):
@@ -143,7 +222,7 @@ class SchedulerConfig(_Strict):
     default_interval: Duration = 120.0
     jitter: Percent = 0.1
     max_backoff: Duration = 3600.0
-    full_every: int = Field(10, ge=1)
+    full_every: int = Field(10, ge=1, le=10_000)
 
 
 class ApiConfig(_Strict):
@@ -284,8 +363,49 @@ def _resolve_storage_url(url: str, base: Path) -> str:
     return prefix + str(resolved) + (f"?{query}" if query else "")
 
 
+def _problem(err: Any) -> tuple[str | None, str]:
+    """(key, reason) of one pydantic error, in the words of a config file."""
+    key = _key_of(err["loc"])
+    reason = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        reason = "unknown key"
+    elif err["type"] == "missing":
+        reason = "required key is missing"
+    return key or None, reason
+
+
+def _duplicates(raw: dict[str, Any]) -> list[tuple[str | None, str]]:
+    """Every source name given twice, read from the file as it is (so that it is reported
+    with the other errors, not only once they are fixed)."""
+    sources = raw.get("sources")
+    if not isinstance(sources, list):
+        return []
+    seen: set[str] = set()
+    found = []
+    for i, source in enumerate(sources):
+        name = source.get("name") if isinstance(source, dict) else None
+        if isinstance(name, str):
+            if name in seen:
+                found.append((f"sources[{i}].name", f"duplicate source name {name!r}"))
+            seen.add(name)
+    return found
+
+
+def _storage_from_env(problems: list[tuple[str | None, str]]) -> StorageConfig | None:
+    """$VIGIE_STORAGE_URL as the storage config (relative SQLite paths from the current
+    folder), when set; a bad one joins the problems."""
+    url = os.environ.get(STORAGE_URL_ENV)
+    if not url:
+        return None
+    try:
+        return StorageConfig(url=_resolve_storage_url(database_url(url), Path.cwd()))
+    except ValueError as exc:
+        problems.append((f"{STORAGE_URL_ENV} (environment)", str(exc)))
+        return None
+
+
 def load_config(path: str | Path | None = None) -> Config:
-    """Read and validate a config file; raise ConfigError on anything wrong."""
+    """Read and validate a config file; raise ConfigError listing everything wrong."""
     file = config_path(path)
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8"))
@@ -297,22 +417,42 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(file, None, f"cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(file, None, f"invalid TOML: {exc}") from None
+    problems = _duplicates(raw)
+    config: Config | None = None
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = _key_of(err["loc"])
-        reason = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            reason = "unknown key"
-        elif err["type"] == "missing":
-            reason = "required key is missing"
-        if ": duplicate source name" in reason:
-            key, _, reason = reason.partition(": ")
-        more = len(exc.errors()) - 1
-        if more:
-            reason += f" (and {more} more error{'s' if more > 1 else ''})"
-        raise ConfigError(file, key or None, reason) from None
+        for err in exc.errors():
+            problem = _problem(err)
+            if ": duplicate source name" in problem[1]:
+                continue  # the model's own check; `_duplicates` found it already
+            if problem not in problems:
+                problems.append(problem)
+        problems.sort(key=lambda p: _order_of_key(raw, p[0]))
+    storage = _storage_from_env(problems)
+    if problems or config is None:
+        (key, reason), *more = problems
+        raise ConfigError(file, key, reason, more)
     base = file.resolve().parent
-    storage = StorageConfig(url=_resolve_storage_url(config.storage.url, base))
+    storage = storage or StorageConfig(url=_resolve_storage_url(config.storage.url, base))
     return config.model_copy(update={"storage": storage, "path": file})
+
+
+def _order_of_key(raw: dict[str, Any], key: str | None) -> tuple[int, ...]:
+    """Where a key comes in the file (each part's position in its table or array): errors
+    are listed in the order of the file."""
+    if key is None:
+        return (-1,)
+    position: list[int] = []
+    node: Any = raw
+    for part in re.findall(r"[^.\[\]]+", key):
+        if isinstance(node, list) and part.isdigit():
+            position.append(int(part))
+            node = node[int(part)] if int(part) < len(node) else None
+        elif isinstance(node, dict):
+            names = list(node)
+            position.append(names.index(part) if part in names else len(names))
+            node = node.get(part)
+        else:
+            break
+    return tuple(position)

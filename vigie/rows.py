@@ -64,7 +64,7 @@ def history_with_diffs(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = [dict(history[0])] if history else []
     for prev, rev in itertools.pairwise(history):
         diff = {
-            part: word_diff(prev[part], rev[part], markup=False)
+            part: word_diff(prev[part], rev[part])
             for part in ("headline", "body")
             if prev[part] != rev[part]
         }

@@ -378,7 +378,9 @@ def test_serve_on_postgresql(tmp_path: Path, pg_url: str) -> None:
 
 
 def test_serve_on_a_busy_port_fails_cleanly(tmp_path: Path) -> None:
-    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'vigie.db'}")
+    url = f"sqlite:///{tmp_path / 'vigie.db'}"
+    Store(url).close()
+    config = write_config(tmp_path, url)
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()

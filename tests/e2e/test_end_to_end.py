@@ -243,7 +243,7 @@ def test_crawl_named_sources(seed_site: Newsroom, tmp_path: Path) -> None:
     assert rows["feed-atom"]["updates"] == 22
     assert rows["feed-rss"]["updates"] == 0 and rows["feed-rss"]["last_crawl_at"] is None
     bad = run_vigie(config, "crawl", "nope", check=False)
-    assert bad.returncode == 2 and "unknown source nope" in bad.stderr
+    assert bad.returncode == 2 and "unknown source 'nope'" in bad.stderr
 
 
 def test_paginated_blog_is_read_to_the_end(seed_site: Newsroom, tmp_path: Path) -> None:

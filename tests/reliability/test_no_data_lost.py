@@ -101,7 +101,8 @@ def test_structure_change_is_an_error_not_an_empty_success(tmp_path: Path) -> No
             {"Content-Type": "text/html"},
             (b"<html><body><p>Nouvelle maquette</p></body></html>"),
         )
-        run_vigie(config, "crawl", "live")
+        failed = run_vigie(config, "crawl", "live", check=False)
+        assert failed.returncode == 1  # its only source failed: cron must notice
         [row] = json.loads(run_vigie(config, "sources", "--format", "json").stdout)
         assert row["last_status"] == "error"
         assert "no posts found: page structure changed?" in row["last_error"]

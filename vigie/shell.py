@@ -1,0 +1,53 @@
+"""What every command of the CLI shares: the config and the store it names, and errors
+turned into one line on stderr and an exit code (1 runtime, 2 usage or config)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from vigie.config import Config, ConfigError, load_config
+from vigie.filters import ParamError
+from vigie.output import FORMATS
+from vigie.terminal import safe
+
+
+class State:
+    config_file: str | None = None
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    """Say what went wrong on stderr (page text in it made safe); the exit to raise."""
+    for line in message.splitlines() or [""]:
+        typer.echo(f"vigie: {safe(line, newlines=False)}", err=True)
+    return typer.Exit(code)
+
+
+def config() -> Config:
+    try:
+        return load_config(State.config_file)
+    except ConfigError as exc:
+        raise fail("\n".join(f"config error: {line}" for line in exc.lines()), 2) from None
+
+
+def open_store(cfg: Config, *, upgrade: bool = True, create: bool = False) -> Any:
+    """The config's store; only the commands that crawl (`create`) may make a new one."""
+    from storage.db import Store, StoreError
+
+    try:
+        return Store(cfg.storage.url, upgrade=upgrade, create=create)
+    except StoreError as exc:
+        raise fail(str(exc), 1) from None
+
+
+def bad_param(exc: ParamError) -> typer.Exit:
+    """A bad parameter: exit 2, with its CLI spelling (`since` is --since, ...)."""
+    option = exc.param if exc.param.startswith("-") else "--" + exc.param.replace("_", "-")
+    return fail(f"{option}: {exc.reason}", 2)
+
+
+def check_format(fmt: str, allowed: tuple[str, ...] = FORMATS) -> str:
+    if fmt not in allowed:
+        raise typer.BadParameter(f"choose one of {', '.join(allowed)}", param_hint="--format")
+    return fmt
