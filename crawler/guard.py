@@ -2,9 +2,9 @@
 with a warning, and the rest of the document is kept.
 
 `Guard.run` calls one part; a failure (an extractor bug on input nobody foresaw, recursion
-too deep) is logged with its traceback and counted by part, and `Guard.warnings` gives one
-line per failing part. `ExtractError` is no failure of a part (the configured selectors are
-invalid: the whole page is an error) and goes through.
+too deep) is counted by part (the first logged with its traceback), and `Guard.warnings`
+gives one line per failing part. `ExtractError` is no failure of a part (the configured
+selectors are invalid: the whole page is an error) and goes through.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ class Guard:
         except RecursionError:
             self._failed(part, "nested too deep")
         except Exception as exc:  # a bug on unforeseen input must cost this part only
-            log.warning("%s: %s failed", self.url, part, exc_info=True)
+            if part not in self._failures:  # one traceback per part, not one per post
+                log.warning("%s: %s failed", self.url, part, exc_info=True)
             self._failed(part, f"{type(exc).__name__}: {str(exc)[:120]}")
         return default
 
