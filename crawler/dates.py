@@ -22,6 +22,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.daterange import Refused, bare_number, day_refusal, parse_refusal, record
+from crawler.relative import parse_ago
 
 MAX_DATE_TEXT = 300  # a stamp is never longer; the rest of a longer text is not read
 
@@ -356,8 +357,8 @@ def has_clock(text: str) -> bool:
 
 
 def is_stamp(text: str) -> bool:
-    """True for the text of a post's time stamp: a clock first, a match minute, or a short
-    text with a clock in it (what a live blog prints beside each post)."""
+    """True for the text of a post's time stamp: a clock first, a match minute, a relative
+    time, or a short text with a clock in it (what a live blog prints beside each post)."""
     return len(text) <= MAX_DATE_TEXT and _is_stamp(text)
 
 
@@ -367,6 +368,8 @@ def _is_stamp(text: str) -> bool:
     if not text or not (text[0].isdigit() or text[0] in "[(" or len(text) <= 60):
         return False
     if clock_prefix(text) is not None or match_minute(text) is not None:
+        return True
+    if len(text) <= 60 and parse_ago(text) is not None:  # "5 min ago", "vor 3 Stunden"
         return True
     return len(text) <= 60 and any(c.isdigit() for c in text) and has_clock(text)
 

@@ -33,14 +33,16 @@ def extract_document(
     had_posts: bool = False,
 ) -> PageExtraction:
     """Posts of one document, cleaned; raises FeedError, ExtractError or NoPostsError when
-    there are none to have. `now` is the fetch time (post times after it are refused)."""
+    there are none to have. `now` is when the server rendered it (its Date header, else the
+    fetch time); post times more than 2 days after it are refused."""
     now = now or datetime.now(UTC)
     as_feed = spec.kind == "feed" or (spec.kind == "auto" and looks_like_feed(body, content_type))
     if spec.kind == "liveblog" and looks_like_feed(body, content_type) and not spec.selectors:
         raise FeedError('page: expected a live-blog page but got a feed (use kind = "feed")')
     with daterange.collecting() as refused:
         if as_feed:
-            found = parse_feed(body, url, timezone=spec.timezone, content_type=content_type)
+            tz = spec.timezone or "UTC"  # feed dates carry their offset (RFC 822, RFC 3339)
+            found = parse_feed(body, url, timezone=tz, content_type=content_type)
         else:
             found = _page(body, url, spec, content_type, now)
     note = daterange.summary(refused)

@@ -1,4 +1,5 @@
-"""HTML nested deeper than libxml2 goes, made shallow enough to parse whole.
+"""HTML that libxml2 would not parse whole: nested past its depth limit, or going on after a
+stray `</html>`.
 
 libxml2 stops parsing at a nesting depth of 2048 (256 without `huge_tree`): whatever follows
 100,000 nested `<div>`s, or thousands of unclosed `<b>`s, would be lost. `parse_markup`
@@ -108,3 +109,32 @@ def parse_markup(data: bytes | str, parser: etree.HTMLParser) -> etree._Element 
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     flat = flatten(text)
     return etree.fromstring(flat.encode("utf-8") if isinstance(data, bytes) else flat, parser)
+
+
+def gather_stray(root: etree._Element) -> None:
+    """Bring into the body what libxml2 left after the root element: after a stray
+    `</body></html>`, it starts another `<html>` at the top of the document."""
+    stray = list(root.itersiblings())
+    if not stray:
+        return
+    body = root.find("body")
+    if body is None:
+        body = etree.SubElement(root, "body")
+    for el in stray:
+        if el.tag != "html":
+            body.append(el)
+            continue
+        for part in list(el):  # its head and body: their children join ours
+            if part.tag not in ("head", "body"):
+                body.append(part)
+                continue
+            if part.text:
+                _append_text(body, part.text)
+            body.extend(list(part))
+
+
+def _append_text(el: etree._Element, text: str) -> None:
+    if len(el):
+        el[-1].tail = (el[-1].tail or "") + text
+    else:
+        el.text = (el.text or "") + text

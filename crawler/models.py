@@ -16,7 +16,9 @@ class RawPost:
 
     `key` is the publisher's identity for the post when it has one (JSON-LD url/@id, element
     id, feed guid, canonical link without tracking parameters), else None. `alt_keys` holds
-    further ids of the same post (a key-moments copy's own anchor). Times are timezone-aware.
+    further ids of the same post (a key-moments copy's own anchor). Times are timezone-aware;
+    `time_approximate` marks a time read from a relative text ("5 min ago"): floored to the
+    unit printed, and never a reason to move a stored post's time.
     """
 
     headline: str
@@ -27,6 +29,7 @@ class RawPost:
     key: str | None = None
     alt_keys: tuple[str, ...] = ()
     highlighted: bool = False
+    time_approximate: bool = False
 
 
 @dataclass(slots=True)
@@ -42,11 +45,13 @@ class PageExtraction:
     """What one HTML page or feed document yielded."""
 
     posts: list[RawPost] = field(default_factory=list)
-    path: str = ""  # "jsonld", "microdata", "selectors", "detected", "feed"
+    path: str = ""  # jsonld, microdata, structured, selectors, detected, embedded, feed
     ended: bool = False  # coverageEndTime reached
     next_url: str | None = None  # rel="next" pagination
     is_liveblog: bool = False  # the page declares itself a live blog (LiveBlogPosting)
     warnings: list[str] = field(default_factory=list)
+    timezone: str = ""  # the zone clocks without an offset were read in
+    timezone_from: str = ""  # why: "configured", "the page says 'All times are UK'", ...
 
 
 @dataclass(slots=True)
@@ -64,6 +69,8 @@ class CrawlResult:
     ended: bool = False
     retry_after: float | None = None  # the server asked for this many seconds of rest
     path: str = ""
+    timezone: str = ""  # the zone of the first page's clocks, and why (PageExtraction's)
+    timezone_from: str = ""
     pages: int = 0
     started_at: datetime | None = None
     duration: float = 0.0
@@ -95,7 +102,7 @@ class SourceSpec:
     name: str
     url: str
     kind: str = "auto"  # liveblog | feed | auto
-    timezone: str = "UTC"
+    timezone: str | None = None  # None: taken from each page (extract/zones.py)
     language: str | None = None
     selectors: Selectors | None = None
     max_pages: int = 20  # rel="next" pages followed on a full crawl

@@ -4,7 +4,9 @@ For setting up a source. The page is fetched by the crawl service (Scrapy, with 
 user agent, robots.txt, timeout and size limit), extracted exactly as a source of that kind
 would be (`crawler.documents.extract_document`, pagination not followed) and nothing is
 stored. When the URL is one of the configured sources, that source's kind, timezone, language
-and selectors are used unless the command line says otherwise.
+and selectors are used unless the command line says otherwise. The output names the path the
+posts came from and the zone their clocks were read in, with why ("configured", "the page
+says 'All times are UK'", "the outlet's country (domain .fr)", ...).
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ PATHS = {
     "microdata": "schema.org LiveBlogPosting in microdata, completed from the HTML posts",
     "structured": "JSON-LD and microdata together, completed from the HTML posts",
     "selectors": "the source's [sources.selectors]",
-    "detected": "the generic detector: repeated blocks (or headings) with a time, no schema.org",
+    "detected": "the generic detector: repeated blocks, or time-prefixed lines and what follows"
+    " each, with a time; no schema.org",
+    "embedded": "posts in the page's embedded application state (Next.js, Nuxt, Apollo, ...)",
     "feed": "an RSS, Atom or RDF feed",
 }
 _FIRST_WORDS = 12
@@ -110,13 +114,30 @@ def first_words(post: RawPost, count: int = _FIRST_WORDS) -> str:
     return " ".join(words[:count]) + (" …" if len(words) > count else "")
 
 
+def zone_of(report: Probe) -> tuple[str, str]:
+    """(zone, why) of the probed page's clocks: configured, else what the page gave."""
+    if report.spec.timezone:
+        return report.spec.timezone, "configured"
+    if report.result.timezone:
+        return report.result.timezone, report.result.timezone_from
+    return "UTC", "no page read"
+
+
+def _when(post: RawPost, tz: str, timespec: str) -> str:
+    text = _local(post.published_at, tz, timespec)
+    return f"~{text}" if text and post.time_approximate else text
+
+
 def as_dict(report: Probe) -> dict[str, object]:
-    """The probe as JSON-friendly data."""
-    r, tz = report.result, report.spec.timezone
+    """The probe as JSON-friendly data (times in UTC, like the API's; `timezone` is the zone
+    the page's clocks were read in, `timezone_from` why)."""
+    r = report.result
+    tz, why = zone_of(report)
     return {
         "url": report.spec.url,
         "kind": report.spec.kind,
         "timezone": tz,
+        "timezone_from": why,
         "status": r.status,
         "http_status": r.http_status,
         "path": r.path or None,
@@ -126,8 +147,9 @@ def as_dict(report: Probe) -> dict[str, object]:
         "count": len(r.posts),
         "posts": [
             {
-                "published_at": _local(p.published_at, tz, "seconds") or None,
-                "updated_at": _local(p.updated_at, tz, "seconds") or None,
+                "published_at": _local(p.published_at, "UTC", "seconds") or None,
+                "time_approximate": p.time_approximate,
+                "updated_at": _local(p.updated_at, "UTC", "seconds") or None,
                 "headline": p.headline,
                 "first_words": first_words(p),
                 "body": p.body,
@@ -144,10 +166,12 @@ def render(report: Probe, fmt: str = "table") -> str:
     """The probe for people ("table") or programs ("json")."""
     if fmt == "json":
         return json.dumps(as_dict(report), ensure_ascii=False, indent=2)
-    r, tz = report.result, report.spec.timezone
+    r = report.result
+    tz, why = zone_of(report)
     lines = [
         f"url:   {report.spec.url}",
         f"kind:  {report.spec.kind}, times without an offset read in {tz}",
+        f"zone:  {tz} ({why})",
         f"fetch: {r.status}" + (f" (HTTP {r.http_status})" if r.http_status else ""),
         f"path:  {r.path or '-'}" + (f" ({PATHS[r.path]})" if r.path in PATHS else ""),
         f"posts: {len(r.posts)}" + (" (the live blog has ended)" if r.ended else ""),
@@ -156,11 +180,13 @@ def render(report: Probe, fmt: str = "table") -> str:
         lines.append(f"error: {report.message}")
     for p in r.posts:
         mark = "*" if p.highlighted else " "
-        when = _local(p.published_at, tz) or "(no time)".ljust(22)
+        when = (_when(p, tz, "minutes") or "(no time)").ljust(22)
         headline = p.headline or "(no headline)"
         lines.append(f"{mark} {when}  {headline}")
         if p.body:
             lines.append(f"    {first_words(p)}")
     if any(p.highlighted for p in r.posts):
         lines.append("* shown among the key moments")
+    if any(p.time_approximate for p in r.posts):
+        lines.append('~ approximate: read from a relative time ("5 min ago")')
     return "\n".join(lines)

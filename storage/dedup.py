@@ -5,7 +5,9 @@ Identity of a post, strongest first:
 1. a publisher key (JSON-LD url/@id, element id, feed guid, canonical link) — unless the
    same key is carried by posts that are plainly different (a feed giving every entry the
    live blog's URL), in which case that key identifies nothing and is dropped;
-2. a content print: normalized headline + body + published minute (`fp:` key);
+2. a content print: normalized headline + body + published minute (`fp:` key); without the
+   minute for a post whose time is approximate (read from "5 min ago": it drifts by a minute
+   or so from one poll to the next, and a stored post's time is never moved by it);
 3. for an edit (the prints differ), the stored post of the same source published in the same
    minute whose text is similar enough (`is_edit_of`), never the time alone.
 
@@ -110,6 +112,14 @@ def minute(dt: datetime | None) -> str:
     return "-" if dt is None else str(int(dt.timestamp()) // 60)
 
 
+def post_print(post: RawPost) -> str:
+    """The content print of a post; an approximate time ("5 min ago", counted from each
+    fetch) is left out, so that the next poll's slightly different reading is the same post."""
+    return content_print(
+        post.headline, post.body, None if post.time_approximate else post.published_at
+    )
+
+
 def content_print(headline: str, body: str, published_at: datetime | None) -> str:
     """The `fp:` key of a post without (or beside) a publisher id."""
     text = normalize(headline) + "\x1f" + normalize(body) + "\x1f" + minute(published_at)
@@ -135,7 +145,13 @@ class MergedPost:
 
 def _conflicting(a: RawPost, b: RawPost) -> bool:
     """Two posts carrying the same key that cannot be the same post."""
-    if a.published_at and b.published_at and not same_minute(a.published_at, b.published_at):
+    exact = not (a.time_approximate or b.time_approximate)
+    if (
+        exact
+        and a.published_at
+        and b.published_at
+        and not same_minute(a.published_at, b.published_at)
+    ):
         return True
     return content_hash(a.headline, a.body) != content_hash(b.headline, b.body) and not (
         is_edit_of(a.headline, a.body, b.headline, b.body)
@@ -172,7 +188,7 @@ def merge_page(posts: Sequence[RawPost]) -> list[MergedPost]:
     by_key: dict[str, MergedPost] = {}
     for position, post in enumerate(posts):
         keys = [k for k in (post.key, *post.alt_keys) if k and k not in bad]
-        keys.append(content_print(post.headline, post.body, post.published_at))
+        keys.append(post_print(post))
         target = next((by_key[k] for k in keys if k in by_key), None)
         if target is None and post.highlighted:
             target = _stream_twin(post, merged)

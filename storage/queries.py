@@ -600,7 +600,7 @@ def known_posts(session: Session, source_id: int, posts: Sequence[RawPost]) -> l
     posts = [clean_post(p) for p in posts]  # as save_crawl would store them
     prints = [
         [dedup.key_hash(k) for k in (p.key, *p.alt_keys) if k]
-        + [dedup.key_hash(dedup.content_print(p.headline, p.body, p.published_at))]
+        + [dedup.key_hash(dedup.post_print(p))]
         for p in posts
     ]
     wanted = sorted({h for hs in prints for h in hs})

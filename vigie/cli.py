@@ -438,7 +438,9 @@ def probe(
     ] = None,
     timezone: Annotated[
         str | None,
-        typer.Option(help="For times printed without an offset (default: the source's, or UTC)"),
+        typer.Option(
+            help="For times printed without an offset (default: the source's, else the page's)"
+        ),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
 ) -> None:
@@ -516,7 +518,7 @@ def check(
             "kind": s.kind,
             "interval": f"{cfg.interval_of(s):g}s",
             "enabled": s.enabled,
-            "timezone": s.timezone,
+            "timezone": s.timezone or "from the page",
             "url": s.url,
         }
         for s in cfg.sources

@@ -272,7 +272,7 @@ class SourceConfig(_Strict):
     url: str
     kind: Literal["liveblog", "feed", "auto"] = "auto"
     interval: Duration | None = None
-    timezone: str = "UTC"
+    timezone: str | None = None  # None: taken from each page (crawler/extract/zones.py)
     language: str | None = None
     enabled: bool = True
     max_pages: int | None = Field(None, ge=1, le=1000)
@@ -288,7 +288,9 @@ class SourceConfig(_Strict):
 
     @field_validator("timezone")
     @classmethod
-    def _known_timezone(cls, tz: str) -> str:
+    def _known_timezone(cls, tz: str | None) -> str | None:
+        if tz is None:
+            return None
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):

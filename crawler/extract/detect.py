@@ -23,6 +23,7 @@ is asked for.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import Counter
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ from datetime import date, datetime
 from lxml import etree
 
 from crawler.dates import is_stamp
+from crawler.extract.boiler import MAX_LINE, is_boilerplate
 from crawler.extract.days import date_headings, kickoff, resolve
 from crawler.extract.read import Reading, read_post
 from crawler.extract.stamps import (
@@ -41,8 +43,11 @@ from crawler.extract.stamps import (
     machine_value,
     stamp_texts,
     text_length,
+    text_of,
     time_elements,
 )
+from crawler.extract.ticker import continued, ticker_followers, ticker_starts
+from crawler.extract.zones import PageZone
 from crawler.guard import Guard
 from crawler.text import is_chrome
 
@@ -144,9 +149,15 @@ def _sample(items: Sequence[int]) -> list[int]:
 def _candidate(parent: etree._Element, child_kind: Kind, stamped: set) -> PostList | None:
     same = [c for c in parent if isinstance(c.tag, str) and kind(c) == child_kind]
     share = len(stamped) / len(same)
-    if len(stamped) < MIN_POSTS or share < MIN_SHARE:
+    if len(stamped) < MIN_POSTS:
         return None
     timed = [c for c in same if c in stamped]
+    starts = ticker_starts(timed)
+    if starts is not None and (share < MIN_SHARE or continued(same, set(starts))):
+        # "9h05 - …" then the post's other paragraphs (which may mention a time too)
+        return _scored(parent, starts, ticker_followers(parent, starts), len(starts), 1.0)
+    if share < MIN_SHARE:
+        return None
     heading = child_kind[0] in HEADINGS
     own = statistics.median(text_length(timed[i]) for i in _sample(range(len(timed))))
     maybe_flat = heading or own < 40 or (not child_kind[1] and share < 1)
@@ -155,11 +166,34 @@ def _candidate(parent: etree._Element, child_kind: Kind, stamped: set) -> PostLi
     with_text = sum(1 for i in picked if _text_and_links(followers[i])[0] >= 20)
     flat = maybe_flat and with_text * 2 >= len(picked) > 0
     if flat:
-        members = timed
+        return _scored(parent, timed, followers, len(stamped), share)
+    first = same.index(timed[0])
+    members = [c for i, c in enumerate(same) if c in stamped or _untimed_post(c, i > first)]
+    return _scored(parent, members, [[] for _ in members], len(stamped), share, flat=False)
+
+
+def _untimed_post(el: etree._Element, after_first: bool) -> bool:
+    """A same-kind block without a stamp that still is a post: it has text, follows the first
+    stamped post (lead bullets and intros come before) and is no promo, note or credit."""
+    size = text_length(el)
+    if size < 20 or not after_first:
+        return False
+    return size > MAX_LINE or not is_boilerplate(text_of(el))
+
+
+def _scored(
+    parent: etree._Element,
+    members: list[etree._Element],
+    followers: list[list[etree._Element]],
+    stamped: int,
+    share: float,
+    *,
+    flat: bool = True,
+) -> PostList | None:
+    if flat:
+        picked = _sample(range(len(members)))
         sizes = [_text_and_links([members[i], *followers[i]]) for i in picked]
     else:
-        members = [c for c in same if c in stamped or text_length(c) >= 20]
-        followers = [[] for _ in members]
         sizes = [_text_and_links([members[i]]) for i in _sample(range(len(members)))]
     text = sum(t for t, _ in sizes)
     links = sum(n for _, n in sizes)
@@ -167,8 +201,8 @@ def _candidate(parent: etree._Element, child_kind: Kind, stamped: set) -> PostLi
     density = links / text if text else 1.0
     if median < MIN_TEXT or density > MAX_LINK_DENSITY:
         return None
-    score = len(stamped) * share * min(1.0, median / 100) * (1 - density) ** 2
-    return PostList(parent, members, followers, flat, len(stamped), score)
+    score = stamped * share * min(1.0, median / 100) * (1 - density) ** 2
+    return PostList(parent, members, followers, flat, stamped, score)
 
 
 def find_post_list(
@@ -194,13 +228,29 @@ def _page_time_elements(root: etree._Element) -> list[etree._Element]:
 
 
 _TIMES = frozenset({"time", "amp-timeago"})
+# A class or id token of a readers' comment thread ("live-match-comments" is commentary).
+_COMMENTS_RE = re.compile(
+    r"^(?:js-)?(?:comments?|comment-?(?:list|section|thread|area|s-area|container|wrapper|s-list)"
+    r"|commentlist|(?:reader|user)-?comments?|kommentare?|commentaires?|disqus[\w-]*"
+    r"|dsq-[\w-]+|coral[\w-]*|replies|discussion|leserkommentare)$",
+    re.IGNORECASE,
+)
+
+
+def in_comments(el: etree._Element) -> bool:
+    """The element lies in a readers' comment thread (their posts, not the newsroom's)."""
+    for node in [el, *el.iterancestors()][:6]:
+        tokens = f"{node.get('class', '')} {node.get('id', '')}".split()
+        if any(_COMMENTS_RE.match(t) for t in tokens):
+            return True
+    return False
 
 
 def _best(anchors: Sequence[etree._Element]) -> PostList | None:
     pairs = _pairs(anchors)
     best: PostList | None = None
     for (parent, child_kind), stamped in pairs.items():
-        if len(stamped) < MIN_POSTS:
+        if len(stamped) < MIN_POSTS or in_comments(parent):
             continue
         found = _candidate(parent, child_kind, stamped)
         if found is not None and (best is None or found.score > best.score):
@@ -260,10 +310,13 @@ class HtmlPosts:
         day: date,
         now: datetime,
         start: datetime | None = None,
+        zones: PageZone | None = None,
+        earliest: datetime | None = None,
+        latest: datetime | None = None,
         guard: Guard | None = None,
     ) -> None:
         self.root, self.page, self.timezone, self.day, self.now = root, page, timezone, day, now
-        self.start = start
+        self.start, self.zones, self.earliest, self.latest = start, zones, earliest, latest
         self.guard = guard or Guard(page)
         self._found: PostList | None = None
         self._searched = False
@@ -285,6 +338,12 @@ class HtmlPosts:
             self._positions = {el: i for i, el in enumerate(self.root.iter())}
         return self._positions
 
+    def zone_of(self, member: etree._Element) -> str:
+        """The zone of a post's clocks: the page's, or a statement's above it."""
+        if self.zones is None or not self.zones.changes:
+            return self.timezone
+        return self.zones.at(self.positions().get(member))
+
     def read(self, posts: PostList, members: Sequence[etree._Element]) -> list[Reading]:
         """Readings of some members of a list (posts without headline or body are left out),
         their times resolved together, in the order given."""
@@ -293,18 +352,21 @@ class HtmlPosts:
         batch = []
         texts = self._texts if posts is self._found else None
         for member in fresh:
+            tz = self.zone_of(member)
             reading = self.guard.run(
                 "html: a post",
-                lambda m=member: read_post(
+                lambda m=member, tz=tz: read_post(
                     m,
                     self.page,
-                    self.timezone,
+                    tz,
                     self.day.year,
                     followers=posts.followers[index[m]],
                     texts=texts.get(m, []) if texts is not None else None,
                 ),
                 None,
             )
+            if reading is not None:
+                reading.zone = tz
             keep = reading is not None and bool(reading.post.headline or reading.post.body)
             self._readings[member] = reading if keep else None
             if reading is not None and keep:
@@ -322,7 +384,10 @@ class HtmlPosts:
             region = posts.parent
             for _ in range(3):
                 region = region.getparent() if region.getparent() is not None else region
-            found = date_headings(region, set(posts.members))
+            streams = list(dict.fromkeys(m.getparent() for m in posts.members))
+            found = date_headings(
+                region, set(posts.members), [p for p in streams if p is not None], self.day.year
+            )
             if found:
                 positions = self.positions()
                 headings = sorted((positions[el], day) for el, day in found)
@@ -336,6 +401,8 @@ class HtmlPosts:
             positions=positions,
             headings=headings,
             start=start,
+            earliest=self.earliest,
+            latest=self.latest,
         )
 
 

@@ -191,7 +191,7 @@ def _choose(items: Sequence[_Item], titles: Sequence[str]) -> None:
     for item in items:
         post, html = item.post, item.reading.post if item.reading else None
         if html and html.published_at and (bad_published or post.published_at is None):
-            post.published_at = html.published_at
+            post.published_at, post.time_approximate = html.published_at, html.time_approximate
         if bad_updated or post.updated_at is None:
             post.updated_at = html.updated_at if html else None
         if html is not None:

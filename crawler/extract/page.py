@@ -15,23 +15,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from lxml import etree
 
 from crawler.daterange import edge_refusal
 from crawler.dates import parse_date_only, parse_datetime, zone
 from crawler.extract import Found
+from crawler.extract.days import suspect
 from crawler.extract.detect import HtmlPosts, detect_posts
+from crawler.extract.embedded import embedded_posts
 from crawler.extract.fields import clean_headlines
 from crawler.extract.highlights import Highlights, find_highlights, mark, summary_lists
 from crawler.extract.jsonld import LiveBlog, extract_jsonld
 from crawler.extract.merge import merge_structured
 from crawler.extract.microdata import MicrodataBlog, extract_microdata
 from crawler.extract.selectors import extract_selectors
+from crawler.extract.state import state_values
+from crawler.extract.zones import PageZone, infer_zone
 from crawler.guard import Guard
-from crawler.markup import parse_markup
-from crawler.models import PageExtraction, Selectors
+from crawler.markup import gather_stray, parse_markup
+from crawler.models import PageExtraction, RawPost, Selectors
 from crawler.text import clean_inline, normalized
 from crawler.urls import fragment, live_blog_url, refusal, web_url
 
@@ -74,37 +78,8 @@ def parse_html(text: str) -> etree._Element:
     root = parse_markup(data, _PARSER) if data else None
     if root is None:
         return etree.fromstring(b"<html></html>", _PARSER)
-    _gather(root)
+    gather_stray(root)
     return root
-
-
-def _gather(root: etree._Element) -> None:
-    """Bring into the body what libxml2 left after the root element: after a stray
-    `</body></html>`, it starts another `<html>` at the top of the document."""
-    stray = list(root.itersiblings())
-    if not stray:
-        return
-    body = root.find("body")
-    if body is None:
-        body = etree.SubElement(root, "body")
-    for el in stray:
-        if el.tag != "html":
-            body.append(el)
-            continue
-        for part in list(el):  # its head and body: their children join ours
-            if part.tag not in ("head", "body"):
-                body.append(part)
-                continue
-            if part.text:
-                _append_text(body, part.text)
-            body.extend(list(part))
-
-
-def _append_text(el: etree._Element, text: str) -> None:
-    if len(el):
-        el[-1].tail = (el[-1].tail or "") + text
-    else:
-        el.text = (el.text or "") + text
 
 
 def page_date(
@@ -136,6 +111,8 @@ def page_date(
     return now.astimezone(zone(tz)).date()
 
 
+_EARLY = timedelta(days=7)  # posts may predate the page's published date by a few days
+_LATE = timedelta(hours=2)  # and a server's clock may run a little ahead
 _TITLE_XPATHS = ("string(//meta[@property='og:title']/@content)", "string(//h1)", "string(//title)")
 
 
@@ -207,11 +184,29 @@ def _same_post(copy: Found, other: Found) -> bool:
     )
 
 
+def _bounds(
+    root: etree._Element, tz: str, now: datetime, starts: Sequence[datetime | None]
+) -> tuple[datetime | None, datetime]:
+    """(earliest, latest) plausible post times: a week before the page's own earliest date
+    (`article:published_time`, JSON-LD dates, coverage start), and a little after the fetch."""
+    value = root.xpath("string(//meta[@property='article:published_time']/@content)").strip()
+    dates = [d for d in (parse_datetime(value, tz) if value else None, *starts) if d is not None]
+    dates = [d for d in dates if d <= now + _LATE]
+    return (min(dates) - _EARLY if dates else None), now + _LATE
+
+
+def _embedded(root: etree._Element, page: str, tz: str, found: int) -> list[RawPost]:
+    """The posts of the page's embedded state, when it holds more than the `found` others."""
+    values = state_values(root)
+    posts = embedded_posts(values, page, timezone=tz) if values else []
+    return posts if len(posts) > found else []
+
+
 def extract_page(
     html: str | bytes,
     url: str,
     *,
-    timezone: str = "UTC",
+    timezone: str | None = None,
     selectors: Selectors | None = None,
     now: datetime | None = None,
     encoding: str | None = None,
@@ -219,8 +214,10 @@ def extract_page(
 ) -> PageExtraction:
     """Cut one live-blog page into posts, in page order, key-moments copies included.
 
-    `encoding` is the HTTP header's charset for bytes; `language` (the source's) helps the
-    date parser with free-text times; `now` decides whether coverage has ended.
+    `timezone` is the source's; None takes it from the page (zones.py). `encoding` is the
+    HTTP header's charset for bytes; `language` (the source's) helps the date parser with
+    free-text times; `now` (the response's Date, else the fetch time) decides whether
+    coverage has ended and anchors relative times ("5 min ago").
     """
     languages = (language,) if language else ()
     result = PageExtraction()
@@ -230,22 +227,23 @@ def extract_page(
     guard = Guard(url)
     base = _base(root, url, result.warnings)
     page = live_blog_url(url)
+    zones = infer_zone(root, url, configured=timezone, language=language)
+    tz = zones.name
+    result.timezone, result.timezone_from = tz, zones.why
+    if zones.warning:
+        result.warnings.append(zones.warning)
 
     blog = guard.run(
-        "jsonld",
-        lambda: extract_jsonld(root, page, timezone=timezone, now=now, guard=guard),
-        LiveBlog(),
+        "jsonld", lambda: extract_jsonld(root, page, timezone=tz, now=now, guard=guard), LiveBlog()
     )
-    today = now.astimezone(zone(timezone)).date()
-    day = guard.run(
-        "page date", lambda: page_date(root, url, timezone, now, blog.page_dates), today
-    )
+    today = now.astimezone(zone(tz)).date()
+    day = guard.run("page date", lambda: page_date(root, url, tz, now, blog.page_dates), today)
     micro = guard.run(
         "microdata",
         lambda: extract_microdata(
             root,
             page,
-            timezone=timezone,
+            timezone=tz,
             now=now,
             default_date=day,
             with_posts=selectors is None,
@@ -262,7 +260,7 @@ def extract_page(
             root,
             page,
             selectors,
-            timezone=timezone,
+            timezone=tz,
             default_date=day,
             now=now,
             languages=languages,
@@ -270,9 +268,7 @@ def extract_page(
         )
         result.path = "selectors"
     else:
-        found, result.path = _structured_or_detected(
-            root, page, blog, micro, guard, timezone, day, now
-        )
+        found, result.path = _without_selectors(root, page, blog, micro, zones, day, now, guard)
 
     elements = [f.element for f in found if f.element is not None]
     highlights = guard.run(
@@ -288,33 +284,53 @@ def extract_page(
     return result
 
 
-def _structured_or_detected(
+def _without_selectors(
     root: etree._Element,
     page: str,
     blog: LiveBlog,
     micro: MicrodataBlog,
-    guard: Guard,
-    timezone: str,
+    zones: PageZone,
     day: date,
     now: datetime,
+    guard: Guard,
 ) -> tuple[list[Found], str]:
-    """The posts without configured selectors, and the path that found them."""
+    """The posts of a page without configured selectors, and the path that found them:
+    structured data merged with the HTML posts, else the detector, else embedded state."""
+    tz = zones.name
     start = blog.coverage_start or micro.coverage_start
-    posts = HtmlPosts(root, page, timezone=timezone, day=day, now=now, start=start, guard=guard)
+    earliest, latest = guard.run(
+        "page dates", lambda: _bounds(root, tz, now, [start, *blog.page_dates]), (None, now)
+    )
+    posts = HtmlPosts(
+        root, page, timezone=tz, day=day, now=now, start=start, zones=zones,
+        earliest=earliest, latest=latest, guard=guard,
+    )  # fmt: skip
     titles = _titles(root, blog.headline)
-    if blog.posts or micro.found:
-        alone = [Found(p) for p in blog.posts] + micro.found  # the merge's fallback
+    found, path = [], ""
+    updates = [p for p in blog.posts if p.headline or p.body or p.key or p.published_at]
+    if updates or micro.found:  # empty stubs ({"@type": "BlogPosting"}) name nothing
         merged = guard.run(
             "merge with the HTML posts",
-            lambda: merge_structured(blog.posts, micro.found, posts, root, page, titles=titles),
+            lambda: merge_structured(updates, micro.found, posts, root, page, titles=titles),
             None,
         )
-        if merged is None:
-            return alone, "jsonld" if blog.posts else "microdata"
-        return merged.found, merged.path
-    detected = guard.run("detector", lambda: detect_posts(posts), [])
-    if detected:
+        if merged is None:  # the structured posts alone, as they are
+            found = [Found(p) for p in updates] + micro.found
+            path = "jsonld" if updates else "microdata"
+        else:
+            found = [f for f in merged.found if f.post.headline or f.post.body]
+            path = merged.path if found else ""
+    if not found and (detected := guard.run("detector", lambda: detect_posts(posts), [])):
         found = [Found(r.post, r.element) for r in detected]
         guard.run("headlines", lambda: clean_headlines([f.post for f in found], titles), None)
-        return found, "detected"
-    return [], ("jsonld" if blog.found else "")
+        path = "detected"
+    embedded = guard.run("embedded state", lambda: _embedded(root, page, tz, len(found)), [])
+    if embedded:  # a client-side page: more posts in its state than in its HTML
+        found, path = [Found(p) for p in embedded], "embedded"
+        guard.run("headlines", lambda: clean_headlines(embedded, titles), None)
+    if not found and (blog.found or micro.is_liveblog):
+        path = "jsonld" if blog.found else "microdata"
+    for f in found:  # a structured time far off the page's own dates is no time
+        if suspect(f.post.published_at, earliest, latest):
+            f.post.published_at, f.post.time_approximate = None, False
+    return found, path

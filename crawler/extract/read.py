@@ -8,17 +8,20 @@ its permalink). A flat ticker's post is a heading and the siblings up to the nex
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
 
 from crawler.dates import clock_prefix, match_minute
+from crawler.extract.boiler import clean
 from crawler.extract.stamps import (
     HEADINGS,
     Stamp,
     check_epoch,
     read_stamp,
+    text_length,
     text_of,
 )
 from crawler.models import RawPost
@@ -36,6 +39,7 @@ class Reading:
     post: RawPost
     element: etree._Element
     stamp: Stamp = field(default_factory=Stamp)
+    zone: str = ""  # the zone its clock is in, when not the page's (a statement above it)
 
 
 def _before(post: etree._Element, target: etree._Element, skip: Sequence[etree._Element]) -> int:
@@ -122,12 +126,36 @@ def _only_stamp(paragraph: str) -> bool:
     return len(paragraph) <= 8 and match_minute(paragraph) is not None
 
 
-def _body(post: etree._Element, skip: set[etree._Element], extra: Sequence[etree._Element]) -> str:
+def _body(
+    post: etree._Element,
+    skip: set[etree._Element],
+    extra: Sequence[etree._Element],
+    stamp_first: bool = False,
+) -> str:
+    """The post's paragraphs: its stamp, promos, notes and credit lines left out. After a
+    leading stamp ("9h05 - Le préfet…"), the separator it left goes too."""
     parts = [html_to_text(post, skip=skip)] + [html_to_text(el, skip=skip) for el in extra]
     paragraphs = [p for part in parts for p in part.split("\n\n") if p]
     if paragraphs:
         paragraphs[0] = strip_stamp(paragraphs[0])
-    return "\n\n".join(p for p in paragraphs if p and not _only_stamp(p))
+        if stamp_first:
+            paragraphs[0] = _SEPARATOR_RE.sub("", paragraphs[0])
+    return "\n\n".join(clean(p for p in paragraphs if p and not _only_stamp(p)))
+
+
+_SEPARATOR_RE = re.compile(r"^[-–—:|•·>]+\s*")
+_BOLD = ("b", "strong", "time")
+
+
+def bold_line(el: etree._Element) -> bool:
+    """A short element whose text is all bold ("<p><b>14.32 Uhr: Titel</b></p>"): a ticker
+    post's headline, not its first paragraph."""
+    if text_length(el) > _HEADLINE_MAX or el.find(".//p") is not None:
+        return False
+    outside = (el.text or "") + "".join(
+        (c.tail or "") + ("" if c.tag in _BOLD else "".join(c.itertext())) for c in el
+    )
+    return not strip_stamp(outside.strip()).strip(" -–—:|") and any(c.tag in _BOLD for c in el)
 
 
 _CARD_IMAGES = ("img", "amp-img", "picture", "figure")
@@ -171,16 +199,18 @@ def read_post(
 
     `texts`: the post's stamp texts when the caller scanned the page already."""
     stamp, boxes = read_stamp(post, tz, year, followers, texts)
-    heading = post if post.tag in HEADINGS and followers else headline_of(post, boxes)
+    starts = bool(followers) and (post.tag in HEADINGS or bold_line(post))
+    heading = post if starts else headline_of(post, boxes)
     skip = set(boxes) | link_cards([post, *followers], page, heading)
     headline = ""
     if heading is not None:
         skip.add(heading)
         headline = strip_stamp(text_of(heading))
-    if post.tag in HEADINGS and followers:
+    if starts:
         body = _body(etree.Element("div"), skip, followers)
     else:
-        body = _body(post, skip, followers)
+        stamp_first = bool(boxes) and _before(post, boxes[0], ()) == 0
+        body = _body(post, skip, followers, stamp_first)
         if not body and not headline:  # the "meta box" was the post's only text
             body = _body(post, {b for b in skip if b.tag in ("time", "amp-timeago")}, followers)
     check_epoch(stamp, tz)

@@ -8,7 +8,7 @@ Expressions other than `post` are evaluated inside each post element.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -16,10 +16,11 @@ from cssselect import SelectorError
 from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 
-from crawler.dates import parse_date_only, parse_datetime
+from crawler.dates import parse_date_only, parse_datetime, zone
 from crawler.extract import ExtractError, Found
 from crawler.guard import Guard
 from crawler.models import RawPost, Selectors
+from crawler.relative import parse_ago
 from crawler.text import clean_inline, html_to_text
 from crawler.urls import canonical_url, is_absolute, live_blog_url
 
@@ -86,19 +87,23 @@ def _published(
     default_date: date | None,
     now: datetime | None,
     languages: tuple[str, ...] = (),
-) -> datetime | None:
+) -> tuple[datetime | None, bool]:
+    """The post's time, and whether it is approximate (read from a relative text)."""
     found = select(post, spec.published) if spec.published else list(post.iter("time"))
     value = _datetime_attr(_elements(found))
     if value:
         parsed = parse_datetime(value, tz, default_date=default_date)
         if parsed is not None:
-            return parsed
+            return parsed, False
     text = clean_inline(" ".join(_strings(found)))
+    ago = parse_ago(text)
+    if ago is not None:  # "5 min ago": against the fetch, approximate
+        return ago.before(now or datetime.now(UTC), zone(tz)), True
     parsed = parse_datetime(text, tz, default_date=default_date, languages=languages)
     # A clock alone took the page's date: a time later than now belongs to the day before.
     if parsed and now and parse_date_only(text) is None and parsed > now + timedelta(hours=1):
         parsed -= timedelta(days=1)
-    return parsed
+    return parsed, False
 
 
 def _key(post: etree._Element, spec: Selectors, page: str) -> str | None:
@@ -139,12 +144,14 @@ def read_post(
             skip.update(_elements(select(post, spec.published)))
         body = html_to_text(post, skip=skip)
     key = _key(post, spec, page)
+    published, approximate = _published(post, spec, timezone, default_date, now, languages)
     return RawPost(
         headline=headline,
         body=body,
-        published_at=_published(post, spec, timezone, default_date, now, languages),
+        published_at=published,
         url=key or page,
         key=key,
+        time_approximate=approximate,
     )
 
 

@@ -31,6 +31,7 @@ from crawler.dates import (
     zone,
     zone_offset,
 )
+from crawler.relative import Ago, may_be_ago, parse_ago
 from crawler.text import clean_inline, is_chrome
 
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
@@ -76,13 +77,14 @@ class Stamp:
     day: date | None = None  # a printed date without a usable clock
     clock: time | None = None  # a clock alone ("21:22"): the day comes from the page
     minute: int | None = None  # a match minute ("95'")
+    ago: Ago | None = None  # a relative time ("5 min ago"): anchored on the fetch later
     offset: tzinfo | None = None  # a zone printed beside the clock ("BST")
     updated: datetime | None = None
     epoch: datetime | None = None  # an epoch attribute of the post element, checked later
 
     @property
     def found(self) -> bool:
-        return bool(self.at or self.clock or self.minute is not None)
+        return bool(self.at or self.clock or self.minute is not None or self.ago)
 
 
 _LENGTH = etree.XPath("string-length(normalize-space(.))")
@@ -110,8 +112,10 @@ def _maybe_stamp(text: str) -> str | None:
     if not text:
         return None
     if text[0].isdigit() or text[0] in "[(":
-        return text if len(text) < 300 else None
-    return text if len(text) <= 60 and _DIGIT_RE.search(text) else None
+        return text[:300]  # "09:05 – " and a long paragraph: its start tells
+    if len(text) <= 60 and _DIGIT_RE.search(text):
+        return text
+    return text if may_be_ago(text) else None  # "an hour ago", "gerade eben"
 
 
 def stamp_texts(scope: etree._Element) -> list[tuple[etree._Element, str]]:
@@ -164,23 +168,28 @@ def meta_box(anchor: etree._Element, post: etree._Element) -> etree._Element:
 @lru_cache(maxsize=8192)
 def _stamp_text(
     text: str, year: int | None
-) -> tuple[date | Refused | None, time | None, int | None, tzinfo | None]:
-    """(day, clock, match minute, printed zone) of a stamp's text; Refused for a stamp with
-    an impossible date (its clock must not take another day)."""
+) -> tuple[date | Refused | None, time | None, int | None, tzinfo | None, Ago | None]:
+    """(day, clock, match minute, printed zone, relative time) of a stamp's text; Refused
+    for a stamp with an impossible date (its clock must not take another day)."""
+    ago = parse_ago(text)
+    if ago is not None:
+        return None, None, None, None, ago
     day, clock = stamp_parts(text, year)
     if isinstance(day, Refused):
-        return day, None, None, None
+        return day, None, None, None, None
     minute = match_minute(text) if clock is None else None
     prefix = clock_prefix(text)
     if prefix is not None and clock is None:
         clock = prefix[0]
-    return day, clock, minute, zone_offset(text)
+    return day, clock, minute, zone_offset(text), None
 
 
 def _text_stamp(text: str, stamp: Stamp, year: int | None) -> None:
-    day, clock, minute, stamp.offset = _stamp_text(text[:MAX_DATE_TEXT], year)
+    day, clock, minute, stamp.offset, ago = _stamp_text(text[:MAX_DATE_TEXT], year)
     if isinstance(day, Refused):
         record(text, day)
+    elif ago is not None:
+        stamp.ago = ago
     elif minute is not None:
         stamp.minute = minute
     elif clock is not None:
@@ -291,7 +300,9 @@ def read_stamp(
         elif not stamp.found and (prefix := clock_prefix(text)) is not None:
             stamp.clock = prefix[0]
             stamp.offset = zone_offset(text[: len(text) - len(prefix[1])])
-    stamp.epoch, epoch_updated = epoch_attributes(post, deep=not stamp.found)
+    # An epoch attribute beside a relative time ("3 hours ago") is the exact time it rounds.
+    deep = not stamp.found or stamp.ago is not None
+    stamp.epoch, epoch_updated = epoch_attributes(post, deep=deep)
     stamp.updated = stamp.updated or epoch_updated
     return stamp, [b for b in dict.fromkeys(boxes) if b is not post]
 

@@ -14,7 +14,8 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from scrapy import Request, Spider, signals
@@ -69,6 +70,24 @@ class CrawlJob:
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+_CLOCK_SKEW = timedelta(days=1)
+
+
+def rendered_at(date_header: str | None, fetched: datetime) -> datetime:
+    """When the server rendered the page, which relative times ("5 min ago") count from: its
+    `Date` header, unless missing, unreadable or more than a day off the fetch time."""
+    if date_header:
+        try:
+            found = parsedate_to_datetime(date_header)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            found = None
+        if found is not None:
+            found = found.replace(tzinfo=UTC) if found.tzinfo is None else found.astimezone(UTC)
+            if abs(found - fetched) <= _CLOCK_SKEW:
+                return found
+    return fetched
 
 
 class SourceSpider(Spider):
@@ -138,6 +157,7 @@ class SourceSpider(Spider):
                 response.url,
                 job.spec,
                 content_type=_header(response, "Content-Type"),
+                now=rendered_at(_header(response, "Date"), datetime.now(UTC)),
                 had_posts=job.had_posts,
             )
         except (FeedError, ExtractError, NoPostsError) as exc:
@@ -152,6 +172,7 @@ class SourceSpider(Spider):
             return []
         if page == 1:
             result.path, result.ended = extraction.path, extraction.ended
+            result.timezone, result.timezone_from = extraction.timezone, extraction.timezone_from
         elif extraction.ended:
             result.ended = True
         result.posts.extend(extraction.posts)

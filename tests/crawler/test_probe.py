@@ -78,7 +78,7 @@ def test_probe_json_and_the_structured_path(site: Newsroom, tmp_path: Path) -> N
     assert data["ended"] is True
     first = data["posts"][0]
     assert set(first) >= {"published_at", "headline", "first_words", "body", "highlighted"}
-    assert first["published_at"].endswith("+00:00")  # UTC when no timezone is given
+    assert first["published_at"].endswith("+00:00")  # JSON times are UTC
 
 
 def test_probe_of_a_page_without_posts_fails_with_the_reason(

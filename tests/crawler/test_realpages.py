@@ -3,8 +3,10 @@
 The ground truth below was read by hand from each page's HTML, not from vigie's output: the
 count of posts a reader sees (and how it was counted), a few posts with their local time,
 headline and first words, the posts shown among the key moments, and text that is page chrome.
-The pages stay outside the repository (publishers' content): without them these tests skip,
-except under CI=true, where the folder must be present.
+Every page is read twice: with its source's timezone, and with none (the zone the page tells,
+its sample times checked to the minute in UTC). The pages stay outside the repository
+(publishers' content): without them these tests skip, except under CI=true, where the folder
+must be present ($VIGIE_REALPAGES names it, else shared/realpages beside the checkout).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,7 +24,17 @@ from crawler.documents import extract_document
 from crawler.extract.page import extract_page
 from crawler.models import PageExtraction, SourceSpec
 
-REALPAGES = Path(__file__).resolve().parents[3] / "shared" / "realpages"
+
+def _realpages() -> Path:
+    """$VIGIE_REALPAGES, else the first shared/realpages beside an ancestor of the checkout."""
+    if os.environ.get("VIGIE_REALPAGES"):
+        return Path(os.environ["VIGIE_REALPAGES"])
+    here = Path(__file__).resolve()
+    found = (a / "shared" / "realpages" for a in here.parents[2:])
+    return next((f for f in found if f.is_dir()), here.parents[3] / "shared" / "realpages")
+
+
+REALPAGES = _realpages()
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 JSONLD_SCRIPT = re.compile(rb"<script[^>]*application/ld\+json[^>]*>.*?</script>", re.S | re.I)
 MOJIBAKE = ("â€", "Ã©", "Ã¨", "Ã¤", "Ã¼", "Ã¶", "\ufffd")
@@ -54,6 +66,7 @@ class Truth:
     chrome: tuple[str, ...] = ()  # texts of the page that are no post text
     without_body: int = 0  # posts that are a photo or an embed with a headline only
     html_count: int | None = None  # posts the HTML alone shows (JSON-LD removed), if fewer
+    utc: tuple[str, ...] = ()  # each sample's time in UTC, "YYYY-MM-DD HH:MM" (same order)
 
 
 TRUTHS = (
@@ -98,6 +111,7 @@ TRUTHS = (
             "Zelenskiy discussed 'coalition of jets' with Sunak on UK visit",
         ),
         chrome=("Updated at", "m ago", "BST"),
+        utc=("2023-05-15 11:50", "2023-05-15 11:24", "2023-05-15 11:05", "2023-05-15 10:42"),
     ),
     Truth(
         file="independent-2023-08-14-womens-world-cup.html",
@@ -128,6 +142,7 @@ TRUTHS = (
             "England held a training session yesterday",
         ),
         chrome=("Jamie Braidwood", "1692003712", "England set up old rivalry"),
+        utc=("2023-08-14 04:20", "2023-08-14 04:19", "2023-08-14 04:15"),
     ),
     Truth(
         file="mirror-2024-08-05-uk-riots.html",
@@ -159,6 +174,7 @@ TRUTHS = (
         chrome=("Antony Clements-Thrower",),
         without_body=18,
         html_count=30,
+        utc=("2024-08-05 20:00", "2024-08-02 17:42"),
     ),
     Truth(
         file="corkbeo-2020-10-06-level3-covid.html",
@@ -181,6 +197,7 @@ TRUTHS = (
         highlighted=("Coronavirus Ireland: One death and 432 new cases",),
         chrome=("Frances Watkins",),
         without_body=5,
+        utc=("2020-10-06 20:22", "2020-10-06 07:44"),
     ),
     Truth(
         file="timesofindia-2020-10-02-ipl-csk-srh.html",
@@ -199,6 +216,7 @@ TRUTHS = (
             Sample(7, "18:16", "", "Ambati Rayudu's much-awaited comeback"),
         ),
         chrome=("(IST)",),
+        utc=("2020-10-02 13:32", "2020-10-02 13:02", "2020-10-02 12:46"),
     ),
     Truth(
         file="br24-2024-08-27-nahost-ticker.html",
@@ -233,6 +251,7 @@ TRUTHS = (
             "Mittlerweile 640 Tote im Westjordanland",
         ),
         chrome=("Uhr:", "Mit Informationen der ARD", "BISHERIGEN ENTWICKLUNGEN", "Dienstag, 27."),
+        utc=("2024-08-27 10:31", "2024-08-27 03:20", "2024-08-27 00:02"),
     ),
     Truth(
         file="sportsfr-lorient-ol-match-live.html",
@@ -250,6 +269,7 @@ TRUTHS = (
             Sample(74, "17:03", "", "Les deux équipes se cherchent en ce début de match."),
         ),
         chrome=("95'", "Fin du match", "François Cros", "Mi-temps"),
+        utc=("2020-09-27 16:35", "2020-09-27 16:31", "2020-09-27 15:03"),
     ),
 )
 
@@ -262,14 +282,27 @@ def pages() -> Path:
     pytest.skip(f"{REALPAGES} not present (real saved pages are kept outside the repository)")
 
 
-def extract(truth: Truth, data: bytes | None = None) -> PageExtraction:
+def extract(truth: Truth, data: bytes | None = None, *, configured: bool = True) -> PageExtraction:
     body = data if data is not None else (pages() / truth.file).read_bytes()
-    return extract_page(body, truth.url, timezone=truth.timezone)
+    return extract_page(body, truth.url, timezone=truth.timezone if configured else None)
 
 
-@pytest.mark.parametrize("truth", TRUTHS, ids=[t.file.split("-")[0] for t in TRUTHS])
-def test_zero_config_extraction_matches_the_page(truth: Truth) -> None:
-    result = extract(truth)
+def utc_minute(when: datetime | None) -> str | None:
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if when else None
+
+
+IDS = [t.file.split("-")[0] for t in TRUTHS]
+
+
+@pytest.mark.parametrize("configured", [True, False], ids=["timezone", "no-timezone"])
+@pytest.mark.parametrize("truth", TRUTHS, ids=IDS)
+def test_zero_config_extraction_matches_the_page(truth: Truth, configured: bool) -> None:
+    """With the source's timezone, and without one: the page tells its own zone."""
+    result = extract(truth, configured=configured)
+    assert result.timezone == truth.timezone, result.timezone_from
+    assert [utc_minute(result.posts[s.index].published_at) for s in truth.samples] == list(
+        truth.utc
+    )
     posts = result.posts
     assert result.path == truth.path
     assert abs(len(posts) - truth.count) <= 0.05 * truth.count, (len(posts), truth.counted)
@@ -299,11 +332,13 @@ def test_zero_config_extraction_matches_the_page(truth: Truth) -> None:
 @pytest.mark.parametrize(
     "truth", [t for t in TRUTHS if t.path != "detected"], ids=lambda t: t.file.split("-")[0]
 )
-def test_the_html_alone_gives_the_posts_it_shows(truth: Truth) -> None:
+@pytest.mark.parametrize("configured", [True, False], ids=["timezone", "no-timezone"])
+def test_the_html_alone_gives_the_posts_it_shows(truth: Truth, configured: bool) -> None:
     """Without its JSON-LD, each structured page is read by the detector: same posts (those the
     HTML shows), times on the same days."""
     data = JSONLD_SCRIPT.sub(b"", (pages() / truth.file).read_bytes())
-    result = extract(truth, data)
+    result = extract(truth, data, configured=configured)
+    assert result.timezone == truth.timezone, result.timezone_from
     expected = truth.html_count or truth.count
     assert result.path == "detected"
     assert abs(len(result.posts) - expected) <= 0.05 * expected
@@ -322,9 +357,14 @@ def test_the_html_alone_gives_the_posts_it_shows(truth: Truth) -> None:
 
 
 @pytest.mark.parametrize("kind", ["liveblog", "auto"])
-@pytest.mark.parametrize("truth", TRUTHS, ids=[t.file.split("-")[0] for t in TRUTHS])
+@pytest.mark.parametrize("truth", TRUTHS, ids=IDS)
 def test_documents_of_both_kinds(truth: Truth, kind: str) -> None:
     spec = SourceSpec(name="real", url=truth.url, kind=kind, timezone=truth.timezone)
     body = (pages() / truth.file).read_bytes()
     result = extract_document(body, truth.url, spec, content_type="text/html", had_posts=True)
     assert result.path == truth.path and len(result.posts) >= 0.95 * truth.count
+    times = [utc_minute(p.published_at) for p in result.posts]
+    del result  # one 1.2 MB page's tree and posts at a time
+    zero = extract_document(body, truth.url, SourceSpec(name="real", url=truth.url, kind=kind))
+    assert zero.path == truth.path
+    assert [utc_minute(p.published_at) for p in zero.posts] == times
