@@ -389,6 +389,20 @@ def _markup_cases() -> dict[str, tuple[str, str]]:
     }
 
 
+def _state_scripts(size: int) -> dict[str, str]:
+    """Scripts of embedded application state (`__NEXT_DATA__`, `window.__X__ = …`,
+    `JSON.parse("…")`, Next.js pushes) built to be deep, broken or endless."""
+    deep = nested_json(100_000, "mixed")
+    return {
+        "nested": f'<script id="__NEXT_DATA__" type="application/json">{deep}</script>',
+        "assignments": "<script>" + "window.__A__ = {" * (size // 16) + "</script>",
+        "json.parse escapes": '<script>x = JSON.parse("' + '\\"' * (size // 2) + '")</script>',
+        "atob junk": '<script>x = JSON.parse(atob("' + "A" * size + '"))</script>',
+        "next pushes": "<script>" + "self.__next_f.push([1," * (size // 22) + "</script>",
+        "many states": '<script type="application/json">{"a":[1]}</script>' * 20_000,
+    }
+
+
 def hostile_documents(size: int = 256 * 1024) -> Iterator[tuple[str, str, bytes]]:
     """(name, kind, bytes) of whole documents, each a hostile part beside three good posts
     (GOOD_HEADLINES) that must still be extracted. `size` is the length of big texts."""
@@ -491,6 +505,8 @@ def hostile_documents(size: int = 256 * 1024) -> Iterator[tuple[str, str, bytes]
             "feed",
             feed([*_good_items(), "<item>" + "<x>" * depth + "</x>" * depth + "</item>"]).encode(),
         )
+    for name, script in _state_scripts(size).items():
+        yield f"embedded state: {name}", "liveblog", page(good, after=script).encode()
     for name, (before, after) in _markup_cases().items():
         yield f"markup: {name}", "liveblog", page(good, before=before, after=after).encode()
     many = 20_000

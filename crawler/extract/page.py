@@ -268,7 +268,9 @@ def extract_page(
         )
         result.path = "selectors"
     else:
-        found, result.path = _without_selectors(root, page, blog, micro, zones, day, now, guard)
+        found, result.path = _without_selectors(
+            root, page, blog, micro, zones, day, now, guard, result.warnings
+        )
 
     elements = [f.element for f in found if f.element is not None]
     highlights = guard.run(
@@ -293,6 +295,7 @@ def _without_selectors(
     day: date,
     now: datetime,
     guard: Guard,
+    warnings: list[str],
 ) -> tuple[list[Found], str]:
     """The posts of a page without configured selectors, and the path that found them:
     structured data merged with the HTML posts, else the detector, else embedded state."""
@@ -330,7 +333,13 @@ def _without_selectors(
         guard.run("headlines", lambda: clean_headlines(embedded, titles), None)
     if not found and (blog.found or micro.is_liveblog):
         path = "jsonld" if blog.found else "microdata"
-    for f in found:  # a structured time far off the page's own dates is no time
-        if suspect(f.post.published_at, earliest, latest):
-            f.post.published_at, f.post.time_approximate = None, False
+    off = [f.post for f in found if suspect(f.post.published_at, earliest, latest)]
+    if off:  # a structured time far off the page's own dates is no time
+        first = off[0].published_at.isoformat() if off[0].published_at else ""
+        warnings.append(
+            f"dates: post times far off the page's own dates left empty ({len(off)}, first:"
+            f" {first})"
+        )
+    for post in off:
+        post.published_at, post.time_approximate = None, False
     return found, path
