@@ -1,9 +1,11 @@
 """Shared fixtures: the newsroom fixture site, stores on SQLite and a real PostgreSQL,
-config files for the CLI, and the CLI itself run in a subprocess.
+config files for the CLI, the CLI itself run in a subprocess, and the reference data of
+../shared.
 
 PostgreSQL: `VIGIE_TEST_PG_URL` names a running server; otherwise a throwaway cluster is
 started for the session. Without one, PostgreSQL tests skip with a one-line reason, except
-under CI=true, where they fail.
+under CI=true, where they fail. ../shared (outside the repository) is handled the same way
+by `tests/shared.py`: the `realpages` and `real_seed` fixtures skip without it.
 """
 
 from __future__ import annotations
@@ -18,9 +20,8 @@ import pytest
 
 from tests.newsroom.server import Newsroom
 from tests.pgserver import PgServer, PgUnavailable
+from tests.shared import IN_CI, real_seed_path, realpages_dir
 
-ROOT = Path(__file__).resolve().parents[1]
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _db_counter = itertools.count()
 
 
@@ -80,9 +81,21 @@ def store(db_url: str) -> Iterator[Any]:
         s.close()
 
 
+@pytest.fixture(scope="session")
+def realpages() -> Path:
+    """../shared/realpages: real saved pages (the test skips without them, fails in CI)."""
+    return realpages_dir()
+
+
+@pytest.fixture(scope="session")
+def real_seed() -> Path:
+    """The real TF1info seed text in ../shared/seed (skips without it, fails in CI)."""
+    return real_seed_path()
+
+
 @pytest.fixture
 def newsroom() -> Iterator[Newsroom]:
-    """The fixture site at the state the seed shows (all 22 posts, ended)."""
+    """The fixture site at its last step (all 22 posts, edited, ended)."""
     site = Newsroom()
     site.start()
     site.step = site.last_step

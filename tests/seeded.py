@@ -1,4 +1,4 @@
-"""A store holding the seed live blog without crawling it: the 22 posts saved through
+"""A store seeded with the fixture live blog without crawling it: the 22 posts saved through
 `storage.writes.save_crawl`, once as a live blog and once as a feed that carries copies of
 the same posts (so every post has a story across the two sources)."""
 
@@ -11,14 +11,14 @@ from typing import Any
 from crawler.models import CrawlResult, RawPost
 from storage.db import Store
 from storage.writes import ensure_sources, save_crawl
-from tests.newsroom.timeline import State, seed_state
+from tests.newsroom.timeline import State, fixture_state
 
 SOURCES = ("live", "feed")
-ARRIVAL = "ZELENSKY ARRIVE À L’ÉLYSÉE"
+ARRIVAL = "CELLULE DE CRISE À L’ÉLYSÉE"  # the one headline naming the Élysée
 
 
 def raw_posts(source: str, state: State | None = None) -> list[RawPost]:
-    state = state or seed_state()
+    state = state or fixture_state()
     return [
         RawPost(
             headline=p.headline,
@@ -40,7 +40,7 @@ def save(store: Store, source_id: int, source: str, posts: list[RawPost], **kw: 
 
 
 def seed(store: Store) -> dict[str, int]:
-    """The seed in both sources; returns source name -> id."""
+    """The fixture's posts in both sources; returns source name -> id."""
     with store.session() as session:
         ids = ensure_sources(
             session, [(name, f"https://news.example/{name}", "auto") for name in SOURCES]

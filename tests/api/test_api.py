@@ -1,5 +1,5 @@
 """The HTTP API through a real server: `vigie serve` in a subprocess (uvicorn on a free
-port) over a store holding the seed live blog, queried with httpx; Atom feeds parsed back
+port) over a store holding the fixture live blog, queried with httpx; Atom feeds parsed back
 with feedparser, as a feed reader would."""
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from tests.helpers import UPDATE_FIELDS
 from tests.seeded import ARRIVAL, edit_headline, seed
 from vigie.config import ConfigError, load_config
 
-TYPO = "ZELENSKY SALUE DES “DOCUMENTS SUBSTANCIELS”"
-FIXED = "ZELENSKY SALUE DES “DOCUMENTS SUBSTANTIELS”"
+TYPO = "LE GOUVERNEMENT PROMET DES INDEMINSATIONS RAPIDES"
+FIXED = "LE GOUVERNEMENT PROMET DES INDEMNISATIONS RAPIDES"
 TOKEN = "s3cret-token-for-tests-0123456789"
 
 
@@ -106,7 +106,7 @@ def seeded_store(url: str) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """(base URL, store URL) of a server over the seed, one post edited once."""
+    """(base URL, store URL) of a server over the fixture, one post edited once."""
     folder = tmp_path_factory.mktemp("api")
     url = f"sqlite:///{folder / 'vigie.db'}"
     seeded_store(url)
@@ -147,7 +147,7 @@ def test_updates_fields_and_no_rank_without_search(api: httpx.Client) -> None:
     page = get(api, "/updates", limit=5)
     first = page["updates"][0]
     assert set(first) == UPDATE_FIELDS
-    assert first["published_at"] == "2026-01-06T23:00:00Z"
+    assert first["published_at"] == "2026-02-11T06:30:00Z"
     assert len(page["updates"]) == 5 and page["limit"] == 5
 
 
@@ -178,20 +178,19 @@ def test_next_links_walk_a_search_once(api: httpx.Client, order: str) -> None:
 
 def test_filters_and_collapse(api: httpx.Client) -> None:
     evening = get(
-        api, "/updates", source="live", since="2026-01-06T19:00:00Z", until="2026-01-06T20:00:00Z"
+        api, "/updates", source="live", since="2026-02-10T17:00:00Z", until="2026-02-10T21:00:00Z"
     )
     assert [u["published_at"][11:16] for u in evening["updates"]] == [
-        "19:57",
-        "19:28",
-        "19:27",
-        "19:09",
-        "19:08",
-        "19:08",
+        "20:40",
+        "20:11",
+        "20:10",
+        "20:10",
+        "17:40",
     ]
     edited = get(api, "/updates", edited="true")["updates"]
     assert [(u["source"], u["headline"]) for u in edited] == [("live", FIXED)]
     highlighted = get(api, "/updates", highlighted="true", source="live")["updates"]
-    assert [u["headline"] for u in highlighted] == ["35 PAYS VALIDENT LA “DÉCLARATION DE PARIS”"]
+    assert [u["headline"] for u in highlighted] == ["LA TEMPÊTE YSOLDE À SON PAROXYSME"]
     collapsed = get(api, "/updates", search="elysee", collapse="true")["updates"]
     assert [u["headline"] for u in collapsed].count(ARRIVAL) == 1
     assert collapsed[0]["headline"] == ARRIVAL and len(collapsed[0]["sources"]) == 1
@@ -230,7 +229,7 @@ def test_one_update_with_its_revisions_and_sightings(api: httpx.Client) -> None:
     assert [h["headline"] for h in detail["history"]] == [TYPO, FIXED]
     assert "diff" not in detail["history"][0]
     assert detail["history"][1]["diff"] == {
-        "headline": "ZELENSKY SALUE DES “DOCUMENTS [-SUBSTANCIELS”-]{+SUBSTANTIELS”+}"
+        "headline": "LE GOUVERNEMENT PROMET DES [-INDEMINSATIONS-]{+INDEMNISATIONS+} RAPIDES"
     }
     assert [s["source"] for s in detail["sightings"]] == ["feed"]
     missing = api.get("/updates/999999")
@@ -247,7 +246,9 @@ def test_sources(api: httpx.Client) -> None:
 
 
 def test_stories(api: httpx.Client) -> None:
-    arrival = get(api, "/updates", search='"arrive à l élysée"', source="live")["updates"][0]
+    arrival = get(api, "/updates", search='"cellule de crise à l élysée"', source="live")[
+        "updates"
+    ][0]
     story = get(api, f"/stories/{arrival['story']}")
     assert story["story"] == arrival["story"]
     assert sorted(u["source"] for u in story["updates"]) == ["feed", "live"]
@@ -324,12 +325,12 @@ def test_a_feed_reader_sees_an_edit(tmp_path: Path) -> None:
         before = feedparser.parse(httpx.get(base + "/feeds/live.atom").content)
         store = Store(url)
         try:
-            edit_headline(store, ids["live"], "live", ARRIVAL, "ZELENSKY EST ARRIVÉ À L’ÉLYSÉE")
+            edit_headline(store, ids["live"], "live", ARRIVAL, "CELLULE DE CRISE RÉUNIE À L’ÉLYSÉE")
         finally:
             store.close()
         after = feedparser.parse(httpx.get(base + "/feeds/live.atom").content)
     old = next(e for e in before.entries if e.title == ARRIVAL)
-    new = next(e for e in after.entries if e.title == "ZELENSKY EST ARRIVÉ À L’ÉLYSÉE")
+    new = next(e for e in after.entries if e.title == "CELLULE DE CRISE RÉUNIE À L’ÉLYSÉE")
     assert old.id != new.id and new.id.endswith(":2")
     assert new.updated_parsed > old.updated_parsed
     assert after.feed.updated_parsed >= new.updated_parsed

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.shared import ROOT
 
 KEYS = {"value", "unit", "baseline", "ratio", "target", "ok"}
 BENCHMARKS = ("poll", "ingest", "repoll", "neardup", "search", "memory")

@@ -1,9 +1,10 @@
 """A quick speed check of the extraction layer, not a test: `python3 -m tests.crawler.perf_check`.
 
-Renders the newsroom's shapes with 500 posts (the seed's posts repeated, each with its chrome)
-and prints the best and median extraction time of each, after one warm-up run; the plain page
-is read once by its selectors and once by the generic detector. Then the real saved pages of
-../shared/realpages (zero configuration), when that folder is present.
+Renders the newsroom's shapes with 500 posts (the fixture's posts repeated, each with its
+chrome) and prints the best and median extraction time of each, after one warm-up run; the
+plain page is read once by its selectors and once by the generic detector. Then the real saved
+pages of ../shared/realpages (zero configuration), when that folder is present (else it says
+so in one line).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from crawler.extract.page import extract_page
 from crawler.feeds import parse_feed
@@ -25,21 +25,21 @@ from tests.newsroom.render import (
     render_plain,
     render_rss,
 )
-from tests.newsroom.timeline import State, seed_state
+from tests.newsroom.timeline import State, fixture_state
+from tests.shared import find_shared, missing_reason
 
 BASE = "http://127.0.0.1:8765"
-REALPAGES = Path(__file__).resolve().parents[3] / "shared" / "realpages"
-NOW = datetime(2026, 1, 7, 12, 0, tzinfo=UTC)
+NOW = datetime(2026, 2, 11, 12, 0, tzinfo=UTC)
 PLAIN = Selectors(
     post="div.entry", headline=".entry-title", published=".entry-when", body=".entry-text"
 )
 
 
 def big_state(count: int = 500) -> State:
-    seed = seed_state().posts
+    fixture = fixture_state().posts
     posts = []
     for i in range(count):
-        p = seed[i % len(seed)]
+        p = fixture[i % len(fixture)]
         headline = f"{p.headline} {i}" if p.headline else ""
         when = p.published_at - timedelta(minutes=i)
         posts.append(dataclasses.replace(p, n=i + 1, headline=headline, published_at=when))
@@ -80,14 +80,17 @@ def main() -> None:
     for name, render in (("rss", render_rss), ("atom", render_atom)):
         body = render(state, BASE).encode()
         report(name, len(body), measure(lambda body=body: len(parse_feed(body, BASE).posts), 3))
-    if REALPAGES.is_dir():
-        for path in sorted(REALPAGES.glob("*.html")):
-            data = path.read_bytes()
+    realpages = find_shared("realpages")
+    if realpages is None:
+        print(missing_reason("realpages"))
+        return
+    for path in sorted(realpages.glob("*.html")):
+        data = path.read_bytes()
 
-            def real(data: bytes = data) -> int:
-                return len(extract_page(data, "https://example.org/live", now=NOW).posts)
+        def real(data: bytes = data) -> int:
+            return len(extract_page(data, "https://example.org/live", now=NOW).posts)
 
-            report(path.name.split("-")[0], len(data), measure(real, 10))
+        report(path.name.split("-")[0], len(data), measure(real, 10))
 
 
 if __name__ == "__main__":

@@ -1,16 +1,18 @@
 """Every shape the newsroom fixture serves, extracted and checked against `expected_updates`.
 
-The seed page (22 posts, the "35 pays" post among the key moments, two posts at 20:08 and two
-at 11:15, a closing post without headline) rendered as JSON-LD, microdata, plain HTML read by
-selectors and by the generic detector (no selectors), a paginated page, RSS and Atom. Copies
-of a post are merged the way storage merges them: same key or alt key, else same normalised
-headline, body and minute.
+The fixture page (22 posts, the paroxysm post among the key moments, two posts at 09:30 and
+two at 21:10, one after midnight, a closing post without headline the next morning) rendered
+as JSON-LD, microdata, plain HTML read by selectors and by the generic detector (no selectors),
+a paginated page, RSS and Atom; and the real seed's posts the same way, when ../shared is
+present. Copies of a post are merged the way storage merges them: same key or alt key, else
+same normalised headline, body and minute.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +20,7 @@ from crawler.extract.page import extract_page
 from crawler.feeds import parse_feed
 from crawler.models import PageExtraction, RawPost, Selectors
 from crawler.text import normalized
+from tests.newsroom.blogtext import load_posts
 from tests.newsroom.html_parts import page_url
 from tests.newsroom.render import (
     page_count,
@@ -28,11 +31,11 @@ from tests.newsroom.render import (
     render_plain,
     render_rss,
 )
-from tests.newsroom.timeline import State, expected_updates, seed_state, timeline, utc_iso
+from tests.newsroom.timeline import State, expected_updates, fixture_state, timeline, utc_iso
 
 BASE = "http://127.0.0.1:8765"
 PARIS = "Europe/Paris"
-NOW = datetime(2026, 1, 7, 12, 0, tzinfo=UTC)
+NOW = datetime(2026, 2, 11, 12, 0, tzinfo=UTC)
 PLAIN = Selectors(
     post="div.entry", headline=".entry-title", published=".entry-when", body=".entry-text"
 )
@@ -136,8 +139,16 @@ def as_expected(post: RawPost) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("shape", [*PAGES, *FEEDS])
-def test_shape_yields_the_seed_posts(shape: str) -> None:
-    check_state(shape, seed_state())
+def test_shape_yields_the_fixture_posts(shape: str) -> None:
+    check_state(shape, fixture_state())
+
+
+@pytest.mark.parametrize("shape", [*PAGES, *FEEDS])
+def test_shape_yields_the_real_seed_posts(shape: str, real_seed: Path) -> None:
+    """The real TF1 text (../shared/seed), served in every shape, gives its 22 posts back."""
+    state = fixture_state(load_posts(real_seed))
+    assert len(state.posts) == 22
+    check_state(shape, state)
 
 
 @pytest.mark.parametrize("shape", [*PAGES, *FEEDS])
@@ -171,7 +182,7 @@ def check_state(shape: str, state: State) -> None:
 
 @pytest.mark.parametrize("shape", list(PAGES))
 def test_page_shapes_declare_what_they_are(shape: str) -> None:
-    result = PAGES[shape](seed_state())
+    result = PAGES[shape](fixture_state())
     assert result.path == PATHS[shape]
     assert result.ended is (shape not in UNSTRUCTURED)  # the plain page has no structured data
     assert result.is_liveblog is (shape not in UNSTRUCTURED)
@@ -179,20 +190,21 @@ def test_page_shapes_declare_what_they_are(shape: str) -> None:
 
 @pytest.mark.parametrize("shape", [*PAGES, *FEEDS])
 def test_same_minute_posts_stay_apart_and_the_closing_post_has_no_headline(shape: str) -> None:
-    posts = merge({**PAGES, **FEEDS}[shape](seed_state()).posts)
+    posts = merge({**PAGES, **FEEDS}[shape](fixture_state()).posts)
     minutes: dict[str, list[str]] = {}
     for p in posts:
         assert p.published_at is not None
         minutes.setdefault(utc_iso(p.published_at), []).append(p.headline)
-    assert len(minutes["2026-01-06T19:08:00Z"]) == 2
-    assert len(minutes["2026-01-06T10:15:00Z"]) == 2
-    assert minutes["2026-01-06T23:00:00Z"] == [""]
+    assert len(minutes["2026-02-10T20:10:00Z"]) == 2
+    assert len(minutes["2026-02-10T08:30:00Z"]) == 2
+    assert minutes["2026-02-10T23:20:00Z"] == ["“LE PIRE EST DERRIÈRE NOUS”, SELON MÉTÉO-FRANCE"]
+    assert minutes["2026-02-11T06:30:00Z"] == [""]
     highlighted = [p.headline for p in posts if p.highlighted]
-    assert highlighted == ([] if shape in FEEDS else ["35 PAYS VALIDENT LA “DÉCLARATION DE PARIS”"])
+    assert highlighted == ([] if shape in FEEDS else ["LA TEMPÊTE YSOLDE À SON PAROXYSME"])
 
 
 def test_keys_agree_between_the_json_ld_page_and_the_feeds() -> None:
-    state = seed_state()
+    state = fixture_state()
     page_keys = {p.key for p in jsonld(state).posts}
     rss_urls = {p.url for p in rss(state).posts}
     assert page_keys == rss_urls
@@ -202,7 +214,7 @@ def test_keys_agree_between_the_json_ld_page_and_the_feeds() -> None:
 
 
 def test_microdata_copy_carries_its_own_anchor_as_alt_key() -> None:
-    posts = microdata(seed_state()).posts
+    posts = microdata(fixture_state()).posts
     copies = [p for p in posts if p.alt_keys]
     assert len(copies) == 1 and copies[0].alt_keys[0].endswith("-hl")
     twin = [p for p in posts if p.key == copies[0].key and not p.alt_keys]

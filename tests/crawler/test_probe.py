@@ -18,7 +18,7 @@ from tests.newsroom.server import Newsroom
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
-REALPAGES = ROOT.parent / "shared" / "realpages"
+HTML = {"Content-Type": "text/html; charset=utf-8"}
 TICKER = (
     "<html><head><meta charset='utf-8'><title>Ticker</title></head><body><main>"
     "<h1>Ticker vom 27. August 2024</h1><div>"
@@ -48,14 +48,10 @@ def site() -> Iterator[Newsroom]:
     newsroom = Newsroom()
     newsroom.start()
     newsroom.step = newsroom.last_step
-    html = {"Content-Type": "text/html; charset=utf-8"}
-    newsroom.set_route("/probe/ticker", headers=html, body=TICKER)
+    newsroom.set_route("/probe/ticker", headers=HTML, body=TICKER)
     newsroom.set_route(
-        "/probe/nothing", headers=html, body="<html><body><p>Rien.</p></body></html>"
+        "/probe/nothing", headers=HTML, body="<html><body><p>Rien.</p></body></html>"
     )
-    if REALPAGES.is_dir():
-        body = (REALPAGES / "sportsfr-lorient-ol-match-live.html").read_bytes()
-        newsroom.set_route("/probe/sportsfr", headers=html, body=body)
     yield newsroom
     newsroom.stop()
 
@@ -107,11 +103,9 @@ def test_check_probe_uses_the_configured_source(site: Newsroom, tmp_path: Path) 
     assert "2024-08-27T12:31+02:00" in proc.stdout
 
 
-def test_probe_a_real_page(site: Newsroom, tmp_path: Path) -> None:
-    if not REALPAGES.is_dir():
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"{REALPAGES} is missing: CI runs the real-page tests")
-        pytest.skip(f"{REALPAGES} not present")
+def test_probe_a_real_page(site: Newsroom, tmp_path: Path, realpages: Path) -> None:
+    body = (realpages / "sportsfr-lorient-ol-match-live.html").read_bytes()
+    site.set_route("/probe/sportsfr", headers=HTML, body=body)
     proc = vigie(tmp_path, "probe", site.url("/probe/sportsfr"), "--timezone", "Europe/Paris")
     assert proc.returncode == 0, proc.stderr
     assert "posts: 75" in proc.stdout and "path:  detected" in proc.stdout

@@ -6,16 +6,14 @@ headline and first words, the posts shown among the key moments, and text that i
 Every page is read twice: with its source's timezone, and with none (the zone the page tells,
 its sample times checked to the minute in UTC). The pages stay outside the repository
 (publishers' content): without them these tests skip, except under CI=true, where the folder
-must be present ($VIGIE_REALPAGES names it, else shared/realpages beside the checkout).
+must be present (tests/shared.py).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,19 +21,8 @@ import pytest
 from crawler.documents import extract_document
 from crawler.extract.page import extract_page
 from crawler.models import PageExtraction, SourceSpec
+from tests.shared import realpages_dir
 
-
-def _realpages() -> Path:
-    """$VIGIE_REALPAGES, else the first shared/realpages beside an ancestor of the checkout."""
-    if os.environ.get("VIGIE_REALPAGES"):
-        return Path(os.environ["VIGIE_REALPAGES"])
-    here = Path(__file__).resolve()
-    found = (a / "shared" / "realpages" for a in here.parents[2:])
-    return next((f for f in found if f.is_dir()), here.parents[3] / "shared" / "realpages")
-
-
-REALPAGES = _realpages()
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 JSONLD_SCRIPT = re.compile(rb"<script[^>]*application/ld\+json[^>]*>.*?</script>", re.S | re.I)
 MOJIBAKE = ("â€", "Ã©", "Ã¨", "Ã¤", "Ã¼", "Ã¶", "\ufffd")
 
@@ -274,16 +261,8 @@ TRUTHS = (
 )
 
 
-def pages() -> Path:
-    if REALPAGES.is_dir():
-        return REALPAGES
-    if IN_CI:
-        pytest.fail(f"{REALPAGES} is missing: CI runs the real-page tests")
-    pytest.skip(f"{REALPAGES} not present (real saved pages are kept outside the repository)")
-
-
 def extract(truth: Truth, data: bytes | None = None, *, configured: bool = True) -> PageExtraction:
-    body = data if data is not None else (pages() / truth.file).read_bytes()
+    body = data if data is not None else (realpages_dir() / truth.file).read_bytes()
     return extract_page(body, truth.url, timezone=truth.timezone if configured else None)
 
 
@@ -336,7 +315,7 @@ def test_zero_config_extraction_matches_the_page(truth: Truth, configured: bool)
 def test_the_html_alone_gives_the_posts_it_shows(truth: Truth, configured: bool) -> None:
     """Without its JSON-LD, each structured page is read by the detector: same posts (those the
     HTML shows), times on the same days."""
-    data = JSONLD_SCRIPT.sub(b"", (pages() / truth.file).read_bytes())
+    data = JSONLD_SCRIPT.sub(b"", (realpages_dir() / truth.file).read_bytes())
     result = extract(truth, data, configured=configured)
     assert result.timezone == truth.timezone, result.timezone_from
     expected = truth.html_count or truth.count
@@ -360,7 +339,7 @@ def test_the_html_alone_gives_the_posts_it_shows(truth: Truth, configured: bool)
 @pytest.mark.parametrize("truth", TRUTHS, ids=IDS)
 def test_documents_of_both_kinds(truth: Truth, kind: str) -> None:
     spec = SourceSpec(name="real", url=truth.url, kind=kind, timezone=truth.timezone)
-    body = (pages() / truth.file).read_bytes()
+    body = (realpages_dir() / truth.file).read_bytes()
     result = extract_document(body, truth.url, spec, content_type="text/html", had_posts=True)
     assert result.path == truth.path and len(result.posts) >= 0.95 * truth.count
     times = [utc_minute(p.published_at) for p in result.posts]

@@ -17,7 +17,7 @@ from tests.newsroom.server import Newsroom
 from tests.newsroom.timeline import (
     expected_revisions,
     expected_updates,
-    seed_state,
+    fixture_state,
     timeline,
 )
 
@@ -33,27 +33,29 @@ CHROME = (
     "Partager",
     "Copier le lien",
     "cookies",
-    "Source : TF1 Info",
+    "Source : Le Phare Info",
     "Logo lecture",
     "Suivez nos directs",
-    "La rédaction de TF1info",
-    "Hans Lucas via AFP",
+    "La rédaction de LePhareInfo",
+    "Maëlle Quéré / Le Phare Info",
+    "@MeteoLittoral",
 )
+KEY_MOMENT = "LA TEMPÊTE YSOLDE À SON PAROXYSME"
 
 
 @pytest.fixture(scope="module")
-def seed_site() -> Iterator[Newsroom]:
-    site = Newsroom(states=[seed_state()])
+def fixture_site() -> Iterator[Newsroom]:
+    site = Newsroom(states=[fixture_state()])
     site.start()
     yield site
     site.stop()
 
 
 @pytest.fixture(scope="module")
-def crawled(seed_site: Newsroom, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store after one `vigie run --once` over the three page shapes and the two feeds."""
+def crawled(fixture_site: Newsroom, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store after one `vigie run --once` over the three page shapes and the three feeds."""
     config = write_config(
-        tmp_path_factory.mktemp("seed") / "config.toml", newsroom_sources(seed_site)
+        tmp_path_factory.mktemp("fixture") / "config.toml", newsroom_sources(fixture_site)
     )
     run_vigie(config, "run", "--once")
     return config
@@ -68,9 +70,9 @@ def updates_of(config: Path, source: str, *extra: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("source", LIVE + FEEDS)
-def test_seed_gives_the_22_updates(crawled: Path, source: str) -> None:
+def test_fixture_gives_the_22_updates(crawled: Path, source: str) -> None:
     rows = updates_of(crawled, source)
-    expected = expected_updates(seed_state())
+    expected = expected_updates(fixture_state())
     assert len(rows) == 22
     assert [r["headline"] for r in rows] == [e["headline"] for e in expected]
     if source in SUMMARY_FEEDS:
@@ -83,16 +85,17 @@ def test_seed_gives_the_22_updates(crawled: Path, source: str) -> None:
         assert row["revisions"] == 1
         assert not any(chrome in row["body"] for chrome in CHROME), row["body"][:80]
         assert row["first_seen_at"].endswith("Z") and row["last_seen_at"].endswith("Z")
-    pays = [r for r in rows if r["headline"] == "35 PAYS VALIDENT LA “DÉCLARATION DE PARIS”"]
-    assert len(pays) == 1
+    peak = [r for r in rows if r["headline"] == KEY_MOMENT]
+    assert len(peak) == 1
     if source in LIVE:
         assert [r["highlighted"] for r in rows] == [e["highlighted"] for e in expected]
-        assert pays[0]["highlighted"] is True
+        assert peak[0]["highlighted"] is True
     times = [r["published_at"] for r in rows]
-    assert times.count("2026-01-06T19:08:00Z") == 2  # 20:08 Paris, two different posts
-    assert times.count("2026-01-06T10:15:00Z") == 2  # 11:15 Paris, two different posts
+    assert times.count("2026-02-10T20:10:00Z") == 2  # 21:10 Paris, two different posts
+    assert times.count("2026-02-10T08:30:00Z") == 2  # 09:30 Paris, two different posts
+    assert rows[1]["published_at"] == "2026-02-10T23:20:00Z"  # 00:20 Paris, the next day
     closing = rows[0]
-    assert closing["headline"] == "" and closing["published_at"] == "2026-01-06T23:00:00Z"
+    assert closing["headline"] == "" and closing["published_at"] == "2026-02-11T06:30:00Z"
     assert closing["body"] == "Ce live est à présent terminé."
 
 
@@ -112,15 +115,15 @@ def test_live_blog_posts_and_feed_entries_share_stories(crawled: Path) -> None:
 
 
 def test_second_run_adds_nothing_and_uses_conditional_get(
-    crawled: Path, seed_site: Newsroom
+    crawled: Path, fixture_site: Newsroom
 ) -> None:
     before = {s: updates_of(crawled, s) for s in LIVE + FEEDS}
-    seed_site.clear_requests()
+    fixture_site.clear_requests()
     run_vigie(crawled, "run", "--once")
     # Ended live blogs (JSON-LD, microdata) are not polled again; the others answer 304.
-    assert seed_site.count("/live/jsonld") == 0 and seed_site.count("/live/microdata") == 0
+    assert fixture_site.count("/live/jsonld") == 0 and fixture_site.count("/live/microdata") == 0
     for path in ("/live/plain", "/feeds/rss.xml", "/feeds/atom.xml", "/feeds/rdf.xml"):
-        assert seed_site.count(path, status=304) == 1, path
+        assert fixture_site.count(path, status=304) == 1, path
     for source, rows in before.items():
         after = updates_of(crawled, source)
         assert [r["id"] for r in after] == [r["id"] for r in rows]
@@ -135,21 +138,20 @@ def test_formats(crawled: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(out)))
     assert len(rows) == 22 and set(rows[0]) >= UPDATE_FIELDS
     table = run_vigie(crawled, "updates", "--source", "live-plain", "--limit", "3").stdout
-    assert "ZELENSKY" not in table or "headline" in table
-    assert "headline" in table and "“PLUSIEURS MILLIERS”" in table
+    assert "KERBRAT" not in table or "headline" in table
+    assert "headline" in table and "“LE PIRE EST DERRIÈRE NOUS”" in table
 
 
 def test_filters(crawled: Path) -> None:
     evening = updates_of(
-        crawled, "live-jsonld", "--since", "2026-01-06T19:00:00Z", "--until", "2026-01-06T20:00:00Z"
+        crawled, "live-jsonld", "--since", "2026-02-10T17:00:00Z", "--until", "2026-02-10T21:00:00Z"
     )
     assert [r["published_at"] for r in evening] == [
-        "2026-01-06T19:57:00Z",
-        "2026-01-06T19:28:00Z",
-        "2026-01-06T19:27:00Z",
-        "2026-01-06T19:09:00Z",
-        "2026-01-06T19:08:00Z",
-        "2026-01-06T19:08:00Z",
+        "2026-02-10T20:40:00Z",
+        "2026-02-10T20:11:00Z",
+        "2026-02-10T20:10:00Z",
+        "2026-02-10T20:10:00Z",
+        "2026-02-10T17:40:00Z",
     ]
     both = jsonl(
         run_vigie(
@@ -168,7 +170,7 @@ def test_filters(crawled: Path) -> None:
     assert len(both) == 44
     assert len(updates_of(crawled, "live-jsonld", "--limit", "4")) == 4
     highlighted = updates_of(crawled, "live-microdata", "--highlighted")
-    assert [r["headline"] for r in highlighted] == ["35 PAYS VALIDENT LA “DÉCLARATION DE PARIS”"]
+    assert [r["headline"] for r in highlighted] == [KEY_MOMENT]
     assert updates_of(crawled, "live-jsonld", "--since", "2h") == []
 
 
@@ -214,11 +216,13 @@ def test_show(crawled: Path) -> None:
     assert missing.returncode == 1 and "no update" in missing.stderr
 
 
-def test_failing_source_is_recorded_and_others_go_on(seed_site: Newsroom, tmp_path: Path) -> None:
+def test_failing_source_is_recorded_and_others_go_on(
+    fixture_site: Newsroom, tmp_path: Path
+) -> None:
     sources = [
-        *newsroom_sources(seed_site)[:1],
-        {"name": "gone", "url": seed_site.url("/no/such/page"), "kind": "liveblog"},
-        {"name": "forbidden", "url": seed_site.url("/private/page"), "kind": "liveblog"},
+        *newsroom_sources(fixture_site)[:1],
+        {"name": "gone", "url": fixture_site.url("/no/such/page"), "kind": "liveblog"},
+        {"name": "forbidden", "url": fixture_site.url("/private/page"), "kind": "liveblog"},
         {"name": "refused", "url": "http://127.0.0.1:9/live", "kind": "feed"},
     ]
     config = write_config(tmp_path / "config.toml", sources)
@@ -234,8 +238,8 @@ def test_failing_source_is_recorded_and_others_go_on(seed_site: Newsroom, tmp_pa
         assert rows[name]["last_status"] == "error" and rows[name]["updates"] == 0
 
 
-def test_crawl_named_sources(seed_site: Newsroom, tmp_path: Path) -> None:
-    config = write_config(tmp_path / "config.toml", newsroom_sources(seed_site))
+def test_crawl_named_sources(fixture_site: Newsroom, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "config.toml", newsroom_sources(fixture_site))
     run_vigie(config, "crawl", "feed-atom")
     rows = {
         r["name"]: r for r in json.loads(run_vigie(config, "sources", "--format", "json").stdout)
@@ -246,15 +250,15 @@ def test_crawl_named_sources(seed_site: Newsroom, tmp_path: Path) -> None:
     assert bad.returncode == 2 and "unknown source 'nope'" in bad.stderr
 
 
-def test_paginated_blog_is_read_to_the_end(seed_site: Newsroom, tmp_path: Path) -> None:
+def test_paginated_blog_is_read_to_the_end(fixture_site: Newsroom, tmp_path: Path) -> None:
     config = write_config(
         tmp_path / "config.toml",
-        [{"name": "paged", "url": seed_site.url("/live/paged"), "kind": "liveblog"}],
+        [{"name": "paged", "url": fixture_site.url("/live/paged"), "kind": "liveblog"}],
     )
     run_vigie(config, "run", "--once")
     rows = updates_of(config, "paged")
     assert len(rows) == 22
-    assert seed_site.count("/live/paged?page=3") >= 1
+    assert fixture_site.count("/live/paged?page=3") >= 1
 
 
 @pytest.mark.parametrize(
@@ -291,10 +295,10 @@ def test_replay_of_the_timeline(
             assert row["revisions"] == want, (source, exp["headline"])
             if source in LIVE:
                 assert row["highlighted"] == exp["highlighted"], (source, exp["headline"])
-    typo = rows["ZELENSKY SALUE DES “DOCUMENTS SUBSTANTIELS”"]
+    typo = rows["LE GOUVERNEMENT PROMET DES INDEMNISATIONS RAPIDES"]
     shown = run_vigie(config, "show", str(typo["id"]), "--format", "json").stdout
     history = json.loads(shown)["history"]
     assert [h["headline"] for h in history] == [
-        "ZELENSKY SALUE DES “DOCUMENTS SUBSTANCIELS”",
-        "ZELENSKY SALUE DES “DOCUMENTS SUBSTANTIELS”",
+        "LE GOUVERNEMENT PROMET DES INDEMINSATIONS RAPIDES",
+        "LE GOUVERNEMENT PROMET DES INDEMNISATIONS RAPIDES",
     ]

@@ -1,6 +1,6 @@
 """Search, pages, export and reindex as a user runs them: the real CLI in a subprocess over
 a store that `vigie run --once` filled from the loopback newsroom (every page shape and
-feed of it, each carrying the 22 seed posts)."""
+feed of it, each carrying the 22 fixture posts)."""
 
 from __future__ import annotations
 
@@ -16,16 +16,16 @@ import pytest
 
 from tests.helpers import UPDATE_FIELDS, jsonl, newsroom_sources, run_vigie, write_config
 from tests.newsroom.server import Newsroom
-from tests.newsroom.timeline import seed_state
+from tests.newsroom.timeline import fixture_state
 
 pytestmark = pytest.mark.slow
 
-ARRIVAL = "ZELENSKY ARRIVE À L’ÉLYSÉE"
+ARRIVAL = "CELLULE DE CRISE À L’ÉLYSÉE"
 
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    site = Newsroom(states=[seed_state()])
+    site = Newsroom(states=[fixture_state()])
     site.start()
     try:
         config = write_config(
@@ -80,16 +80,16 @@ def test_search_accents_phrases_and_filters(crawled: Path) -> None:
     assert {r["id"] for r in accented} == {
         r["id"] for r in search("--search", "securite", "--source", "feed-rss")
     }
-    phrase = search("--search", '"garanties de sécurité"', "--source", "feed-rss")
-    loose = search("--search", "garanties de sécurité", "--source", "feed-rss")
+    phrase = search("--search", '"vigilance rouge"', "--source", "feed-rss")
+    loose = search("--search", "vigilance rouge", "--source", "feed-rss")
     assert phrase and {r["id"] for r in phrase} < {r["id"] for r in loose}
-    highlighted = search("--search", "pays", "--highlighted", "--source", "live-jsonld")
-    assert [r["headline"] for r in highlighted] == ["35 PAYS VALIDENT LA “DÉCLARATION DE PARIS”"]
+    highlighted = search("--search", "tempête", "--highlighted", "--source", "live-jsonld")
+    assert [r["headline"] for r in highlighted] == ["LA TEMPÊTE YSOLDE À SON PAROXYSME"]
     evening = search(
         "--search",
-        "zelensky",
+        "kerbrat",
         "--since",
-        "2026-01-06T18:00:00Z",
+        "2026-02-10T18:00:00Z",
         "--order",
         "newest",
         "--source",
@@ -97,7 +97,7 @@ def test_search_accents_phrases_and_filters(crawled: Path) -> None:
         "--source",
         "live-plain",
     )
-    assert evening and all(r["published_at"] >= "2026-01-06T18:00:00Z" for r in evening)
+    assert evening and all(r["published_at"] >= "2026-02-10T18:00:00Z" for r in evening)
     assert [r["published_at"] for r in evening] == sorted(
         (r["published_at"] for r in evening), reverse=True
     )
@@ -123,7 +123,7 @@ def test_collapse_gives_one_line_per_story(crawled: Path, sources: list[str]) ->
 
 @pytest.mark.parametrize(
     "args",
-    [("--limit", "7"), ("--limit", "4", "--search", "zelensky"), ("--limit", "5", "--collapse")],
+    [("--limit", "7"), ("--limit", "4", "--search", "tempete"), ("--limit", "5", "--collapse")],
     ids=["newest", "search", "collapse"],
 )
 def test_cursor_pages_walk_every_row_once(crawled: Path, args: tuple[str, ...]) -> None:

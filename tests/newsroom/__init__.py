@@ -1,9 +1,12 @@
-"""The newsroom: a loopback fixture site built from a real French live blog (the seed).
+"""The newsroom: a loopback fixture site serving the project's own French live blog.
 
-`seed` parses the seed text into posts, `timeline` turns them into page states poll after poll,
-`render` and `feeds` shape a state as real sites do, and `server.Newsroom` serves it over HTTP.
+`blogtext` parses the live blog's text (data/, written for the project in the format of a
+real TF1info page copied as text) into posts, `timeline` turns them into page states poll
+after poll, `render` and `feeds` shape a state as real sites do, and `server.Newsroom` serves
+it over HTTP.
 """
 
+from tests.newsroom.blogtext import FIXTURE_PATH, Chrome, Post, load_page, load_posts
 from tests.newsroom.render import (
     PageNotFound,
     render_atom,
@@ -13,35 +16,34 @@ from tests.newsroom.render import (
     render_plain,
     render_rss,
 )
-from tests.newsroom.seed import SEED_PATH, Chrome, SeedPost, load_page, load_seed
 from tests.newsroom.server import LoggedRequest, Newsroom, Request
 from tests.newsroom.timeline import (
     State,
     expected_revisions,
     expected_updates,
-    seed_state,
+    fixture_state,
     timeline,
 )
 
 __all__ = [
-    "SEED_PATH",
+    "FIXTURE_PATH",
     "Chrome",
     "LoggedRequest",
     "Newsroom",
     "PageNotFound",
+    "Post",
     "Request",
-    "SeedPost",
     "State",
     "expected_revisions",
     "expected_updates",
+    "fixture_state",
     "load_page",
-    "load_seed",
+    "load_posts",
     "render_atom",
     "render_jsonld",
     "render_microdata",
     "render_paged",
     "render_plain",
     "render_rss",
-    "seed_state",
     "timeline",
 ]

@@ -38,7 +38,7 @@ def rss_link(base_url: str, n: int) -> str:
 
 def rss_guid(n: int) -> str | None:
     """An item's guid, or None for the posts published without one."""
-    return None if n % GUIDLESS_EVERY == 0 else f"tf1-live-post-{n}"
+    return None if n % GUIDLESS_EVERY == 0 else f"phare-live-post-{n}"
 
 
 def render_rss(state: State, base_url: str) -> str:

@@ -13,10 +13,10 @@ from functools import cache
 from html import escape
 from urllib.parse import quote, urlsplit
 
-from tests.newsroom.seed import Chrome, SeedPost, load_page
+from tests.newsroom.blogtext import Chrome, Post, load_page
 
-SITE_NAME = "TF1 Info"
-PAGE_TITLE = "EN DIRECT - Guerre en Ukraine : la “coalition des volontaires” réunie à Paris"
+SITE_NAME = "Le Phare Info"
+PAGE_TITLE = "EN DIRECT - Tempête Ysolde : l’Ouest en vigilance rouge, des rafales à 170 km/h"
 KEY_MOMENTS_TITLE = "Les éléments marquants"
 STREAM_TITLE = "Minute par minute"
 PATHS = {
@@ -42,20 +42,20 @@ def esc(text: str) -> str:
 
 
 def slug(text: str) -> str:
-    """ "Garanties de sécurité : …" → "garanties-de-securite-…"."""
+    """ "Tempête Ysolde : la digue …" → "tempete-ysolde-la-digue-…"."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60]
 
 
 @cache
 def intro() -> str:
-    """The page's standfirst (the seed's intro paragraph)."""
+    """The page's standfirst (the text's intro paragraph)."""
     return load_page().intro
 
 
 @cache
 def signature() -> str:
-    """The closing signature ("La rédaction de TF1info"): page chrome, not a post."""
+    """The closing signature ("La rédaction de LePhareInfo"): page chrome, not a post."""
     return load_page().signature
 
 
@@ -98,7 +98,7 @@ def document(
 <a class="logo" href="/">{SITE_NAME}</a>
 <nav class="main-nav" aria-label="Menu principal"><ul>
 <li><a href="/">Accueil</a></li><li><a href="/actualite/">Actualité</a></li>
-<li><a href="/international/">International</a></li><li><a href="/politique/">Politique</a></li>
+<li><a href="/meteo/">Météo</a></li><li><a href="/politique/">Politique</a></li>
 <li><a href="/sport/">Sport</a></li><li><a href="/direct/">Les directs</a></li>
 </ul></nav>
 </header>
@@ -156,7 +156,7 @@ def chrome_html(c: Chrome, base_url: str) -> str:
     if c.kind == "read_also":
         return (
             f'<aside class="read-also"><span>{esc(c.attrs.get("label", "Lire aussi"))}</span>'
-            f'<a href="{base_url}/international/{slug(c.text)}.html">{esc(c.text)}</a></aside>'
+            f'<a href="{base_url}/meteo/{slug(c.text)}.html">{esc(c.text)}</a></aside>'
         )
     if c.kind == "related":
         return (
@@ -167,14 +167,14 @@ def chrome_html(c: Chrome, base_url: str) -> str:
     if c.kind == "teaser":
         return (
             f'<div class="teaser-lives"><span>{esc(c.text)}</span><ul>'
-            f'<li><a href="{base_url}/direct/international.html">EN DIRECT - International</a></li>'
-            f'<li><a href="{base_url}/direct/meteo.html">EN DIRECT - Neige et verglas</a></li>'
+            f'<li><a href="{base_url}/direct/politique.html">EN DIRECT - Politique</a></li>'
+            f'<li><a href="{base_url}/direct/crues.html">EN DIRECT - Crues du Sud-Ouest</a></li>'
             "</ul></div>"
         )
     raise ValueError(f"newsroom: unknown chrome kind {c.kind!r}")
 
 
-def body_html(post: SeedPost, base_url: str) -> str:
+def body_html(post: Post, base_url: str) -> str:
     """The post's paragraphs with its chrome interleaved where the page had it."""
     parts: list[str] = []
     for i in range(len(post.paragraphs) + 1):
@@ -186,6 +186,6 @@ def body_html(post: SeedPost, base_url: str) -> str:
     return "".join(parts)
 
 
-def paragraphs_html(post: SeedPost) -> str:
+def paragraphs_html(post: Post) -> str:
     """The body alone as HTML paragraphs (what feeds carry)."""
     return "".join(f"<p>{esc(p)}</p>" for p in post.paragraphs)

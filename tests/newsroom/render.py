@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime
-from functools import cache
 
+from tests.newsroom.blogtext import Post
 from tests.newsroom.feeds import render_atom, render_rdf, render_rss
 from tests.newsroom.html_parts import (
     KEY_MOMENTS_TITLE,
@@ -25,7 +25,6 @@ from tests.newsroom.html_parts import (
     share_bar,
     signature,
 )
-from tests.newsroom.seed import SeedPost, load_seed
 from tests.newsroom.timeline import State, utc_iso
 
 __all__ = [
@@ -45,10 +44,9 @@ class PageNotFound(LookupError):
     """A `render_paged` page number outside 1..page_count."""
 
 
-@cache
-def coverage_start() -> datetime:
-    """When the live blog started: the first seed post (06:33 Paris)."""
-    return load_seed()[0].published_at
+def coverage_start(state: State) -> datetime:
+    """When the live blog started: its first post (06:02 Paris for the fixture)."""
+    return min((p.published_at for p in state.posts), default=state.as_of)
 
 
 def coverage_end(state: State) -> datetime | None:
@@ -102,7 +100,7 @@ def _jsonld_data(state: State, url: str) -> dict[str, object]:
         "headline": PAGE_TITLE,
         "description": intro(),
         "inLanguage": "fr-FR",
-        "coverageStartTime": coverage_start().isoformat(),
+        "coverageStartTime": coverage_start(state).isoformat(),
     }
     end = coverage_end(state)
     if end is not None:
@@ -115,7 +113,7 @@ def _jsonld_data(state: State, url: str) -> dict[str, object]:
 def _breadcrumbs(base_url: str, url: str) -> dict[str, object]:
     names = [
         ("Accueil", base_url.rstrip("/") + "/"),
-        ("International", base_url + "/international/"),
+        ("Météo", base_url + "/meteo/"),
     ]
     items = [
         {"@type": "ListItem", "position": i, "name": n, "item": u}
@@ -157,7 +155,7 @@ def render_jsonld(state: State, base_url: str) -> str:
 # --- microdata -----------------------------------------------------------------------------
 
 
-def _md_article(p: SeedPost, base_url: str, url: str, element_id: str) -> str:
+def _md_article(p: Post, base_url: str, url: str, element_id: str) -> str:
     title = f'<h2 itemprop="headline">{esc(p.headline)}</h2>' if p.headline else ""
     modified = (
         f'<meta itemprop="dateModified" content="{utc_iso(p.modified_at)}">'
@@ -173,7 +171,7 @@ def _md_article(p: SeedPost, base_url: str, url: str, element_id: str) -> str:
     )
 
 
-def _md_main(state: State, base_url: str, url: str, posts: list[SeedPost], first: bool) -> str:
+def _md_main(state: State, base_url: str, url: str, posts: list[Post], first: bool) -> str:
     parts = [_page_header(' itemprop="headline"')]
     end = coverage_end(state)
     if end is not None:
@@ -236,10 +234,10 @@ def render_paged(state: State, base_url: str, page: int, per_page: int = 10) -> 
     )
 
 
-# --- plain (TF1-like: no structured data, no ids) -------------------------------------------
+# --- plain (like the TF1 page the text format comes from: no structured data, no ids) ------
 
 
-def _plain_entry(p: SeedPost, base_url: str, url: str) -> str:
+def _plain_entry(p: Post, base_url: str, url: str) -> str:
     title = f'<h3 class="entry-title">{esc(p.headline)}</h3>' if p.headline else ""
     return (
         f'<div class="entry">{title}<div class="entry-when"><span class="entry-time">'

@@ -45,7 +45,7 @@ NOT_FOUND_HTML = (
     "<!DOCTYPE html><html><head><title>Page introuvable</title></head><body>"
     "<h1>404</h1><p>Cette page n’existe pas.</p></body></html>"
 )
-STATIC_LAST_MODIFIED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+STATIC_LAST_MODIFIED = datetime(2026, 2, 9, 9, 0, tzinfo=UTC)
 Renderer = Callable[[State, str], str]
 RESOURCES: dict[str, tuple[str, Renderer]] = {
     "/live/jsonld": (HTML, render_jsonld),

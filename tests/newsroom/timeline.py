@@ -1,10 +1,12 @@
-"""The seed live blog as it evolves from poll to poll: a list of immutable page states.
+"""The fixture live blog as it evolves from poll to poll: a list of immutable page states.
 
 Step 0 shows the three oldest posts; every step up to step 9 adds the next two (so step 9 shows
-the 21 posts of the day); step 10 adds nothing but corrects a headline typo (an edit-only pass,
-as newsrooms do); step 11 adds the closing post and ends the live. Three edits happen on the way,
-each visible from one step on, and the "35 pays" post joins the key moments two steps after it
-first appears. `seed_state()` is the page exactly as the seed shows it (no edits applied).
+the 21 posts of the storm, the last one after midnight); step 10 adds nothing but corrects a
+headline typo (an edit-only pass, as newsrooms do); step 11 adds the closing post of the next
+morning and ends the live. Three edits happen on the way, each visible from one step on and
+made between the previous step and its own, and the paroxysm post joins the key moments two
+steps after it first appears. `fixture_state()` is the page exactly as the text shows it (no
+edits applied).
 """
 
 from __future__ import annotations
@@ -16,17 +18,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 
-from tests.newsroom.seed import PARIS, SeedPost, load_seed
+from tests.newsroom.blogtext import PARIS, Post, load_posts
 
 FIRST_POSTS = 3
 POSTS_PER_STEP = 2
-TYPO = "ZELENSKY SALUE DES “DOCUMENTS SUBSTANCIELS”"
-TYPO_FIXED = "ZELENSKY SALUE DES “DOCUMENTS SUBSTANTIELS”"
-DRONE_BEFORE, DRONE_AFTER = "à quelque 200 kilomètres", "à quelque 180 kilomètres"
-# Invented for the fixture: the paragraph the newsroom appends to the 12:46 post.
+TYPO = "LE GOUVERNEMENT PROMET DES INDEMINSATIONS RAPIDES"
+TYPO_FIXED = "LE GOUVERNEMENT PROMET DES INDEMNISATIONS RAPIDES"
+NUMBER_BEFORE, NUMBER_AFTER = "quelque 38 000 foyers", "quelque 46 000 foyers"
+# The paragraph the newsroom appends to the 11:35 post once the crisis meeting is over.
 APPENDED_PARAGRAPH = (
-    "Les deux dirigeants se sont brièvement adressés aux photographes sur le perron avant de "
-    "rejoindre le salon où doit se tenir le déjeuner."
+    "À l’issue de la réunion, le chef de l’Etat a annoncé qu’il se rendrait dans le Finistère "
+    "dès que les conditions de sécurité le permettraient."
 )
 
 
@@ -37,33 +39,34 @@ class Edit:
     time_text: str
     step: int
     at: datetime
-    apply: Callable[[SeedPost], SeedPost]
+    apply: Callable[[Post], Post]
     description: str
 
 
-def _fix_typo(p: SeedPost) -> SeedPost:
-    return dataclasses.replace(p, headline=p.headline.replace("SUBSTANCIELS", "SUBSTANTIELS"))
+def _fix_typo(p: Post) -> Post:
+    return dataclasses.replace(p, headline=p.headline.replace(TYPO, TYPO_FIXED))
 
 
-def _drone_distance(p: SeedPost) -> SeedPost:
-    paragraphs = [x.replace(DRONE_BEFORE, DRONE_AFTER) for x in p.paragraphs]
+def _change_number(p: Post) -> Post:
+    paragraphs = [x.replace(NUMBER_BEFORE, NUMBER_AFTER) for x in p.paragraphs]
     return dataclasses.replace(p, paragraphs=paragraphs)
 
 
-def _append_paragraph(p: SeedPost) -> SeedPost:
+def _append_paragraph(p: Post) -> Post:
     return dataclasses.replace(p, paragraphs=[*p.paragraphs, APPENDED_PARAGRAPH])
 
 
-def _paris(hour: int, minute: int) -> datetime:
-    return datetime(2026, 1, 6, hour, minute, tzinfo=PARIS)
+def _paris(day: int, hour: int, minute: int) -> datetime:
+    """A time of the storm: 10 or 11 February 2026, Paris time."""
+    return datetime(2026, 2, day, hour, minute, tzinfo=PARIS)
 
 
 EDITS: tuple[Edit, ...] = (
-    Edit("07:46", 3, _paris(12, 30), _drone_distance, "200 km becomes 180 km"),
-    Edit("12:46", 5, _paris(15, 0), _append_paragraph, "a paragraph is appended"),
-    Edit("20:09", 10, _paris(21, 15), _fix_typo, "SUBSTANCIELS is corrected"),
+    Edit("07:10", 3, _paris(10, 10, 30), _change_number, "38 000 homes become 46 000"),
+    Edit("11:35", 5, _paris(10, 13, 20), _append_paragraph, "a paragraph is appended"),
+    Edit("21:11", 10, _paris(11, 0, 45), _fix_typo, "INDEMINSATIONS is corrected"),
 )
-KEY_MOMENT_DELAY = 2  # steps between the 35-pays post's arrival and its highlight
+KEY_MOMENT_DELAY = 2  # steps between the paroxysm post's arrival and its highlight
 LAST_STEP = 11
 
 
@@ -71,18 +74,18 @@ LAST_STEP = 11
 class State:
     """The page at one poll: visible posts (oldest first), key-moment post numbers, end flag."""
 
-    posts: list[SeedPost]
+    posts: list[Post]
     key_moments: list[int] = field(default_factory=list)
     ended: bool = False
     step: int = 0
 
     @property
-    def stream(self) -> list[SeedPost]:
+    def stream(self) -> list[Post]:
         """The posts newest first, as pages and feeds show them (ties: higher n first)."""
         return sorted(self.posts, key=lambda p: (p.published_at, p.n), reverse=True)
 
     @property
-    def highlights(self) -> list[SeedPost]:
+    def highlights(self) -> list[Post]:
         """The key-moment posts, in the order of `key_moments`."""
         by_n = {p.n: p for p in self.posts}
         return [by_n[n] for n in self.key_moments if n in by_n]
@@ -91,9 +94,9 @@ class State:
     def as_of(self) -> datetime:
         """The latest publication or edit time on the page (start of coverage when empty)."""
         times = [p.updated_at for p in self.posts]
-        return max(times) if times else _paris(6, 0)
+        return max(times) if times else _paris(10, 6, 0)
 
-    def post(self, n: int) -> SeedPost:
+    def post(self, n: int) -> Post:
         return next(p for p in self.posts if p.n == n)
 
 
@@ -105,24 +108,24 @@ def _visible_count(step: int, total: int) -> int:
 
 @cache
 def _timeline() -> tuple[State, ...]:
-    seed = load_seed()
-    edits = {next(p.n for p in seed if p.time_text == e.time_text): e for e in EDITS}
-    key_n = next(p.n for p in seed if p.key_moment)
-    key_arrival = next(k for k in range(LAST_STEP + 1) if _visible_count(k, len(seed)) >= key_n)
+    posts = load_posts()
+    edits = {next(p.n for p in posts if p.time_text == e.time_text): e for e in EDITS}
+    key_n = next(p.n for p in posts if p.key_moment)
+    key_arrival = next(k for k in range(LAST_STEP + 1) if _visible_count(k, len(posts)) >= key_n)
     states: list[State] = []
     for step in range(LAST_STEP + 1):
         key = [key_n] if step >= key_arrival + KEY_MOMENT_DELAY else []
-        posts = [
+        shown = [
             dataclasses.replace(
                 _edited(p, edits[p.n], step) if p.n in edits else p, key_moment=p.n in key
             )
-            for p in seed[: _visible_count(step, len(seed))]
+            for p in posts[: _visible_count(step, len(posts))]
         ]
-        states.append(State(posts, key, ended=step == LAST_STEP, step=step))
+        states.append(State(shown, key, ended=step == LAST_STEP, step=step))
     return tuple(states)
 
 
-def _edited(post: SeedPost, edit: Edit, step: int) -> SeedPost:
+def _edited(post: Post, edit: Edit, step: int) -> Post:
     if step < edit.step:
         return post
     return dataclasses.replace(edit.apply(post), modified_at=edit.at)
@@ -133,14 +136,16 @@ def timeline() -> list[State]:
     return copy.deepcopy(list(_timeline()))
 
 
-def seed_state() -> State:
-    """The page exactly as the seed shows it: all posts, seed texts, key moments, ended."""
-    seed = load_seed()
-    return State(seed, [p.n for p in seed if p.key_moment], ended=True, step=LAST_STEP)
+def fixture_state(posts: list[Post] | None = None) -> State:
+    """The page exactly as the text shows it: all posts, texts as written, key moments, ended.
+
+    `posts` defaults to the fixture's; the real-seed tests pass the seed's."""
+    posts = load_posts() if posts is None else posts
+    return State(posts, [p.n for p in posts if p.key_moment], ended=True, step=LAST_STEP)
 
 
 def utc_iso(dt: datetime) -> str:
-    """2026-01-06T19:08:00Z."""
+    """2026-02-10T20:10:00Z."""
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

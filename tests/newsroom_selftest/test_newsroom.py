@@ -1,4 +1,5 @@
-"""Self-tests of the newsroom fixture site: seed parsing, renderers, timeline, HTTP server."""
+"""Self-tests of the newsroom fixture site: the fixture text and its parser, renderers,
+timeline, HTTP server; and the parser on the real seed (../shared), when it is present."""
 
 from __future__ import annotations
 
@@ -22,60 +23,154 @@ from lxml import etree
 from parsel import Selector
 
 from tests.newsroom import (
+    FIXTURE_PATH,
     Newsroom,
     PageNotFound,
+    Post,
     State,
     expected_revisions,
     expected_updates,
+    fixture_state,
     load_page,
-    load_seed,
+    load_posts,
     render_atom,
     render_jsonld,
     render_microdata,
     render_paged,
     render_plain,
     render_rss,
-    seed_state,
     timeline,
 )
-from tests.newsroom.seed import SEED_PATH, normalise
+from tests.newsroom.blogtext import normalise
 
 BASE = "http://127.0.0.1:9"
 REPO = Path(__file__).resolve().parents[2]
 # Text that only page chrome carries: none of it may end up in a post body.
 CHROME_MARKERS = [
-    "pic.twitter.com", "@ZelenskyyUa", "@CEMA_FR", "AFP" + "AFP", "Hans Lucas via AFP",
-    "Source : TF1 Info", "Logo lecture", "Publié le 5 janvier", "Lire aussi",
-    "Washington envoie l’émissaire", "Suivez nos directs", "La rédaction de TF1info",
-    "Partager", "Copier le lien", "cookies", "Mentions légales",
+    "pic.twitter.com", "@MeteoLittoral", "@PompiersLittoral", "AFP" + "AFP",
+    "Maëlle Quéré / Le Phare Info", "Source : Le Phare Info", "Logo lecture",
+    "Publié le 9 février", "Lire aussi", "Tempêtes d’hiver : pourquoi", "Suivez nos directs",
+    "La rédaction de LePhareInfo", "Partager", "Copier le lien", "cookies", "Mentions légales",
 ]  # fmt: skip
+KEY_MOMENT = "LA TEMPÊTE YSOLDE À SON PAROXYSME"
+TYPO = "LE GOUVERNEMENT PROMET DES INDEMINSATIONS RAPIDES"
+FIXED = "LE GOUVERNEMENT PROMET DES INDEMNISATIONS RAPIDES"
 
 
-def post_by_time(posts: list, time_text: str, word: str = "") -> object:
+def post_by_time(posts: list[Post], time_text: str, word: str = "") -> Post:
     return next(p for p in posts if p.time_text == time_text and word in p.headline)
 
 
-# --- seed ------------------------------------------------------------------------------------
+def check_every_line_accounted_for_once(path: Path) -> None:
+    """Every non-blank line of the text is the intro, a header, the signature, a post's
+    headline+time, date or paragraph, or a chrome line; the key moment's copy twice."""
+    page = load_page(path)
+    lines = [normalise(x) for x in path.read_text(encoding="utf-8").splitlines()]
+    used = [page.intro, page.signature, "Les éléments marquants", "Minute par minute"]
+    for p in page.posts:
+        used += [p.headline + p.time_text, p.date_text, *p.paragraphs]
+        used += [raw for c in p.chrome for raw in c.raw]
+    key = next(p for p in page.posts if p.key_moment)  # printed twice in the text
+    used += [key.headline + key.time_text, key.date_text, *key.paragraphs]
+    assert sorted(used) == sorted(x for x in lines if x)
 
 
-def test_seed_has_22_posts_numbered_oldest_first() -> None:
-    posts = load_seed()
+def check_typography(posts: list[Post]) -> None:
+    text = " ".join(p.body for p in posts)
+    for ch in "“”’éèçœ…":
+        assert ch in text
+    assert "\u00a0" not in text and "\u202f" not in text and "  " not in text
+
+
+# --- the fixture text ------------------------------------------------------------------------
+
+
+def test_fixture_has_22_posts_numbered_oldest_first() -> None:
+    posts = load_posts()
     assert len(posts) == 22
     assert [p.n for p in posts] == list(range(1, 23))
     times = [p.published_at for p in posts]
     assert times == sorted(times)
+    assert posts[0].headline == "BIENVENUE DANS CE DIRECT" and posts[0].time_text == "06:02"
+
+
+def test_fixture_times_and_the_traps() -> None:
+    posts = load_posts()
+    pair_2110 = [p for p in posts if p.time_text == "21:10"]
+    assert [p.headline for p in pair_2110] == [KEY_MOMENT, "UN HOMME GRIÈVEMENT BLESSÉ À QUIMPERLÉ"]
+    assert {p.published_at.isoformat() for p in pair_2110} == {"2026-02-10T21:10:00+01:00"}
+    assert expected_updates(fixture_state())[5]["published_at"] == "2026-02-10T20:10:00Z"
+    pair_0930 = [p for p in posts if p.time_text == "09:30"]
+    assert [p.headline for p in pair_0930] == [
+        "LES ÉCOLES FERMÉES DANS QUATRE DÉPARTEMENTS",
+        "UN CHALUTIER EN DIFFICULTÉ AU LARGE DE LA POINTE DU RAZ",
+    ]
+    assert pair_0930[0].body != pair_0930[1].body
+    # After midnight in Paris, still the evening before in UTC: the date line decides the day.
+    night = post_by_time(posts, "00:20")
+    assert night.date_text == "11 février 2026"
+    assert night.published_at.isoformat() == "2026-02-11T00:20:00+01:00"
+    assert expected_updates(fixture_state())[1]["published_at"] == "2026-02-10T23:20:00Z"
+    closing = posts[-1]
+    assert (closing.headline, closing.time_text, closing.date_text) == (
+        "",
+        "07:30",
+        "11 février 2026",
+    )
+    assert closing.paragraphs == ["Ce live est à présent terminé."]
+    assert expected_updates(fixture_state())[0]["published_at"] == "2026-02-11T06:30:00Z"
+    assert post_by_time(posts, "21:11").headline == TYPO
+    assert [p.n for p in posts if p.key_moment] == [16]
+
+
+def test_fixture_chrome_is_classified_and_kept_out_of_bodies() -> None:
+    posts = load_posts()
+    found = sorted((p.time_text, c.kind, c.position) for p in posts for c in p.chrome)
+    assert found == [
+        ("06:02", "read_also", 3), ("07:30", "teaser", 1), ("08:20", "related", 2),
+        ("09:30", "credit", 1), ("10:48", "tweet", 2), ("11:35", "credit", 2),
+        ("12:20", "tweet", 2), ("16:05", "video", 1),
+    ]  # fmt: skip
+    credits = {c.text for p in posts for c in p.chrome if c.kind == "credit"}
+    assert credits == {"AFP", "Maëlle Quéré / Le Phare Info"}
+    tweet = next(c for p in posts for c in p.chrome if c.kind == "tweet" and "Belle" in c.text)
+    assert tweet.attrs["handle"] == "MeteoLittoral" and tweet.attrs["date"] == "February 10, 2026"
+    video = next(c for p in posts for c in p.chrome if c.kind == "video")
+    assert video.attrs["source"] == "Le Phare Info"  # "Source\u00a0:" read as "Source :"
+    for p in posts:
+        for marker in CHROME_MARKERS:
+            assert marker not in p.body, (p.n, marker)
+        assert "Météo" not in p.paragraphs  # the article card's rubric
+    welcome = posts[0]
+    assert len(welcome.paragraphs) == 4
+    assert welcome.paragraphs[3].startswith("Une cellule interministérielle de crise")
+
+
+def test_every_fixture_line_is_accounted_for_once() -> None:
+    check_every_line_accounted_for_once(FIXTURE_PATH)
+
+
+def test_fixture_keeps_typography_and_normalises_spaces() -> None:
+    check_typography(load_posts())
+    raw = FIXTURE_PATH.read_text(encoding="utf-8")
+    assert "\u00a0" in raw and "\u202f" in raw  # no-break spaces the parser must fold
+    assert "38 000 foyers" in post_by_time(load_posts(), "07:10").body
+    assert "«" in post_by_time(load_posts(), "22:25").body
+
+
+# --- the real seed (../shared/seed) ------------------------------------------------------------
+
+
+def test_real_seed_has_22_posts_and_its_traps(real_seed: Path) -> None:
+    posts = load_posts(real_seed)
+    assert [p.n for p in posts] == list(range(1, 23))
     assert posts[0].headline == "BONJOUR" and posts[0].time_text == "06:33"
-
-
-def test_seed_times_and_the_traps() -> None:
-    posts = load_seed()
     pair_2008 = [p for p in posts if p.time_text == "20:08"]
     assert [p.headline for p in pair_2008] == [
         "35 PAYS VALIDENT LA “DÉCLARATION DE PARIS”",
         "DES TROUPES ALLEMANDES DANS LA FORCE MULTINATIONALE ?",
     ]
     assert {p.published_at.isoformat() for p in pair_2008} == {"2026-01-06T20:08:00+01:00"}
-    assert expected_updates(seed_state())[5]["published_at"] == "2026-01-06T19:08:00Z"
     pair_1115 = [p for p in posts if p.time_text == "11:15"]
     assert [p.headline for p in pair_1115] == [
         "FRANCOIS HOLLANDE",
@@ -89,13 +184,13 @@ def test_seed_times_and_the_traps() -> None:
         "7 janvier 2026",
     )
     assert closing.paragraphs == ["Ce live est à présent terminé."]
-    assert expected_updates(seed_state())[0]["published_at"] == "2026-01-06T23:00:00Z"
+    assert expected_updates(fixture_state(posts))[0]["published_at"] == "2026-01-06T23:00:00Z"
     assert "SUBSTANCIELS" in post_by_time(posts, "20:09").headline
     assert [p.n for p in posts if p.key_moment] == [16]
 
 
-def test_seed_chrome_is_classified_and_kept_out_of_bodies() -> None:
-    posts = load_seed()
+def test_real_seed_chrome_is_classified_and_kept_out_of_bodies(real_seed: Path) -> None:
+    posts = load_posts(real_seed)
     found = sorted((p.time_text, c.kind, c.position) for p in posts for c in p.chrome)
     assert found == [
         ("00:00", "teaser", 1), ("06:33", "read_also", 4), ("08:37", "related", 2),
@@ -106,8 +201,13 @@ def test_seed_chrome_is_classified_and_kept_out_of_bodies() -> None:
     assert credits == {"AFP", "Hans Lucas via AFP"}
     tweet = next(c for p in posts for c in p.chrome if c.kind == "tweet" and "France" in c.text)
     assert tweet.attrs["handle"] == "ZelenskyyUa" and tweet.attrs["date"] == "January 6, 2026"
+    markers = [
+        "pic.twitter.com", "@ZelenskyyUa", "@CEMA_FR", "AFP" + "AFP", "Hans Lucas via AFP",
+        "Source : TF1 Info", "Logo lecture", "Publié le 5 janvier", "Lire aussi",
+        "Washington envoie l’émissaire", "Suivez nos directs", "La rédaction de TF1info",
+    ]  # fmt: skip
     for p in posts:
-        for marker in CHROME_MARKERS:
+        for marker in markers:
             assert marker not in p.body, (p.n, marker)
         assert "International" not in p.paragraphs
     bonjour = posts[0]
@@ -115,23 +215,12 @@ def test_seed_chrome_is_classified_and_kept_out_of_bodies() -> None:
     assert bonjour.paragraphs[4].startswith("Les dirigeants doivent s’engager")
 
 
-def test_every_seed_line_is_accounted_for_once() -> None:
-    page = load_page()
-    lines = [normalise(x) for x in SEED_PATH.read_text(encoding="utf-8").splitlines()]
-    used = [page.intro, page.signature, "Les éléments marquants", "Minute par minute"]
-    for p in page.posts:
-        used += [p.headline + p.time_text, p.date_text, *p.paragraphs]
-        used += [raw for c in p.chrome for raw in c.raw]
-    key = next(p for p in page.posts if p.key_moment)  # printed twice in the seed
-    used += [key.headline + key.time_text, key.date_text, *key.paragraphs]
-    assert sorted(used) == sorted(x for x in lines if x)
+def test_every_real_seed_line_is_accounted_for_once(real_seed: Path) -> None:
+    check_every_line_accounted_for_once(real_seed)
 
 
-def test_seed_keeps_typography() -> None:
-    text = " ".join(p.body for p in load_seed())
-    for ch in "“”’éèçœ…":
-        assert ch in text
-    assert "\u00a0" not in text and "  " not in text
+def test_real_seed_keeps_typography(real_seed: Path) -> None:
+    check_typography(load_posts(real_seed))
 
 
 # --- renderers -------------------------------------------------------------------------------
@@ -147,18 +236,18 @@ def p_texts(node: Selector) -> str:
 
 
 def test_jsonld_page() -> None:
-    state = seed_state()
+    state = fixture_state()
     html = render_jsonld(state, BASE)
     live, crumbs = ld_blocks(html)
     url = BASE + "/live/jsonld"
     assert (live["@type"], live["@id"], live["url"]) == ("LiveBlogPosting", url, url)
-    assert live["coverageStartTime"] == "2026-01-06T06:33:00+01:00"
-    assert live["coverageEndTime"] == "2026-01-07T00:00:00+01:00"
+    assert live["coverageStartTime"] == "2026-02-10T06:02:00+01:00"
+    assert live["coverageEndTime"] == "2026-02-11T07:30:00+01:00"
     assert crumbs["@type"] == "BreadcrumbList"
     updates = live["liveBlogUpdate"]
     assert [u["@id"] for u in updates] == [f"{url}#post-{n}" for n in range(22, 0, -1)]
-    assert updates[6]["headline"] == "35 PAYS VALIDENT LA “DÉCLARATION DE PARIS”"
-    assert updates[6]["datePublished"] == updates[6]["dateModified"] == "2026-01-06T20:08:00+01:00"
+    assert updates[6]["headline"] == KEY_MOMENT
+    assert updates[6]["datePublished"] == updates[6]["dateModified"] == "2026-02-10T21:10:00+01:00"
     assert [u["articleBody"] for u in updates] == [p.body for p in state.stream]
     sel = Selector(text=html)
     assert sel.css("section.key-events li a::attr(href)").getall() == ["#post-16"]
@@ -192,14 +281,14 @@ def test_microdata_page_has_a_full_copy_of_the_key_moment() -> None:
     live = extruct.extract(html, syntaxes=["microdata"], uniform=False)["microdata"]
     assert len(live) == 1 and live[0]["type"] == "https://schema.org/LiveBlogPosting"
     props = live[0]["properties"]
-    assert props["coverageEndTime"] == "2026-01-06T23:00:00Z"
+    assert props["coverageEndTime"] == "2026-02-11T06:30:00Z"
     updates = props["liveBlogUpdate"]
     assert len(updates) == 23  # 22 posts + the key-moment copy
     copy, stream = updates[0]["properties"], [u["properties"] for u in updates[1:]]
     twin = next(u for u in stream if u.get("headline") == copy["headline"])
-    assert copy["datePublished"] == twin["datePublished"] == "2026-01-06T19:08:00Z"
+    assert copy["datePublished"] == twin["datePublished"] == "2026-02-10T20:10:00Z"
     assert {u["dateModified"] for u in stream if "dateModified" in u} == {
-        "2026-01-06T11:30:00Z", "2026-01-06T14:00:00Z", "2026-01-06T20:15:00Z",
+        "2026-02-10T09:30:00Z", "2026-02-10T12:20:00Z", "2026-02-10T23:45:00Z",
     }  # fmt: skip
     sel = Selector(text=html)
     assert sel.css("section.highlights article::attr(id)").getall() == ["post-16-hl"]
@@ -208,7 +297,7 @@ def test_microdata_page_has_a_full_copy_of_the_key_moment() -> None:
 
 
 def test_plain_page_has_no_structured_data() -> None:
-    state = seed_state()
+    state = fixture_state()
     html = render_plain(state, BASE)
     sel = Selector(text=html)
     assert not ld_blocks(html) and "itemscope" not in html and 'id="post-' not in html
@@ -222,13 +311,13 @@ def test_plain_page_has_no_structured_data() -> None:
     )
     assert html.count("Ce live est à présent terminé.") == 1
     when = " ".join(entries[6].css(".entry-when ::text").getall())
-    assert re.sub(r"\s+", " ", when).strip() == "20:08 6 janvier 2026"
+    assert re.sub(r"\s+", " ", when).strip() == "21:10 10 février 2026"
     titles = entries.css(".entry-title::text").getall()
     assert titles == [p.headline for p in state.stream if p.headline]
 
 
 def test_paged_pages_chain_with_rel_next() -> None:
-    state = seed_state()
+    state = fixture_state()
     ids: list[str] = []
     for page in (1, 2, 3):
         sel = Selector(text=render_paged(state, BASE, page))
@@ -246,7 +335,7 @@ def test_paged_pages_chain_with_rel_next() -> None:
 
 
 def test_rss_feed() -> None:
-    state = seed_state()
+    state = fixture_state()
     xml = render_rss(state, BASE)
     feed = feedparser.parse(xml)
     assert feed.bozo == 0 and feed.version == "rss20"
@@ -260,9 +349,9 @@ def test_rss_feed() -> None:
     root = etree.fromstring(xml.encode())
     items = root.findall("channel/item")
     guids = {i.findtext("guid") for i in items}
-    assert guids == {f"tf1-live-post-{n}" for n in range(1, 23) if n % 5} | {None}
+    assert guids == {f"phare-live-post-{n}" for n in range(1, 23) if n % 5} | {None}
     assert items[0].find("title") is None
-    assert items[6].findtext("pubDate") == "Tue, 06 Jan 2026 20:08:00 +0100"
+    assert items[6].findtext("pubDate") == "Tue, 10 Feb 2026 21:10:00 +0100"
 
 
 def test_atom_feed() -> None:
@@ -271,10 +360,10 @@ def test_atom_feed() -> None:
     assert feed.bozo == 0 and feed.version == "atom10"
     assert len(feed.entries) == 22
     assert [e.id for e in feed.entries] == [f"urn:newsroom:post-{p.n}" for p in state.stream]
-    assert feed.feed.updated == "2026-01-07T00:00:00+01:00"
+    assert feed.feed.updated == "2026-02-11T07:30:00+01:00"
     edited = {e.id for e in feed.entries if e.updated != e.published}
     assert edited == {"urn:newsroom:post-3", "urn:newsroom:post-9", "urn:newsroom:post-18"}
-    assert feed.entries[4].title == "ZELENSKY SALUE DES “DOCUMENTS SUBSTANTIELS”"
+    assert feed.entries[4].title == FIXED
     assert feed.entries[0].link == f"{BASE}/live/jsonld#post-22"
 
 
@@ -301,12 +390,12 @@ def test_timeline_edits_and_highlight() -> None:
         return [(s.step, s.post(n).headline, s.post(n).body) for s in states if n <= len(s.posts)]
 
     typo = versions(18)
-    assert "SUBSTANCIELS" in typo[0][1] and "SUBSTANTIELS" in typo[-1][1]
+    assert typo[0][1] == TYPO and typo[-1][1] == FIXED
     assert len({v[1] for v in typo}) == 2
-    drone = versions(3)
-    assert "à quelque 200 kilomètres" in drone[0][2] and "à quelque 180 kilomètres" in drone[-1][2]
-    arrival = versions(9)
-    assert arrival[-1][2].startswith(arrival[0][2] + "\n\n") and arrival[-1][2] != arrival[0][2]
+    number = versions(3)
+    assert "quelque 38 000 foyers" in number[0][2] and "quelque 46 000 foyers" in number[-1][2]
+    crisis = versions(9)
+    assert crisis[-1][2].startswith(crisis[0][2] + "\n\n") and crisis[-1][2] != crisis[0][2]
     for n in (3, 9, 18):
         last = states[-1].post(n)
         assert last.modified_at is not None and last.modified_at > last.published_at
@@ -318,15 +407,16 @@ def test_timeline_edits_and_highlight() -> None:
     assert expected_revisions() == {n: 2 if n in (3, 9, 18) else 1 for n in range(1, 23)}
 
 
-def test_seed_state_and_expected_updates() -> None:
-    state = seed_state()
+def test_fixture_state_and_expected_updates() -> None:
+    state = fixture_state()
     assert state.ended and state.key_moments == [16] and len(state.posts) == 22
     assert all(p.modified_at is None for p in state.posts)
     updates = expected_updates(state)
     assert [u["n"] for u in updates] == list(range(22, 0, -1))
     assert [u["n"] for u in updates if u["highlighted"]] == [16]
-    assert all(re.fullmatch(r"2026-01-06T\d\d:\d\d:00Z", u["published_at"]) for u in updates)
-    assert updates[4]["headline"] == "ZELENSKY SALUE DES “DOCUMENTS SUBSTANCIELS”"
+    assert all(re.fullmatch(r"2026-02-1[01]T\d\d:\d\d:00Z", u["published_at"]) for u in updates)
+    assert [u["published_at"][:10] for u in updates[:2]] == ["2026-02-11", "2026-02-10"]
+    assert updates[4]["headline"] == TYPO
     assert expected_updates(timeline()[0])[-1]["n"] == 1
 
 
@@ -401,19 +491,19 @@ def test_server_last_modified_is_when_the_resource_last_changed() -> None:
     assert again["/live/paged?page=3"]["ETag"] == old["ETag"]
     assert again["/live/paged"]["ETag"] != first["/live/paged"]["ETag"]
     changed = parsedate_to_datetime(again["/live/paged"]["Last-Modified"])
-    assert changed == datetime(2026, 1, 6, 20, 15, tzinfo=UTC)  # the 21:15 Paris typo fix
+    assert changed == datetime(2026, 2, 10, 23, 45, tzinfo=UTC)  # the 00:45 Paris typo fix
     assert changed > parsedate_to_datetime(first["/live/paged"]["Last-Modified"])
 
 
 def test_server_static_resources_keep_their_date() -> None:
-    state = seed_state()
+    state = fixture_state()
     with Newsroom(states=[state, state]) as site:
         before = fetch(site.url("/feeds/atom.xml"))[1]
         site.advance()
         after = fetch(site.url("/feeds/atom.xml"), {"If-None-Match": before["ETag"]})
         assert after[0] == 304 and after[1]["Last-Modified"] == before["Last-Modified"]
         robots = fetch(site.url("/robots.txt"))[1]["Last-Modified"]
-        assert robots == "Mon, 05 Jan 2026 09:00:00 GMT"
+        assert robots == "Mon, 09 Feb 2026 09:00:00 GMT"
 
 
 def test_server_test_routes(site: Newsroom) -> None:

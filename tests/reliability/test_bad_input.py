@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
+from crawler.feeds import parse_feed
 from tests.helpers import jsonl, run_vigie, write_config
 from tests.newsroom.render import render_plain, render_rss
 from tests.newsroom.server import Newsroom
-from tests.newsroom.timeline import seed_state
+from tests.newsroom.timeline import fixture_state
 
 pytestmark = pytest.mark.slow
 
@@ -67,6 +68,13 @@ def flaky(site: Newsroom, path: str, failures: int, body: bytes) -> None:
     site.extra_routes[path] = handler
 
 
+def cut_between_characters(data: bytes, at: int) -> bytes:
+    """The UTF-8 bytes up to `at`, moved back to the start of the character there."""
+    while at and 0x80 <= data[at] < 0xC0:  # a continuation byte
+        at -= 1
+    return data[:at]
+
+
 def slow(request: Any) -> tuple[int, dict[str, str], bytes]:
     time.sleep(25)
     return 200, {"Content-Type": "text/html"}, b"<html>too late</html>"
@@ -74,8 +82,8 @@ def slow(request: Any) -> tuple[int, dict[str, str], bytes]:
 
 @pytest.fixture(scope="module")
 def hostile_site() -> Iterator[Newsroom]:
-    site = Newsroom(states=[seed_state()])
-    state = seed_state()
+    site = Newsroom(states=[fixture_state()])
+    state = fixture_state()
     rss = render_rss(state, "http://127.0.0.1").encode()
     site.extra_routes["/slow"] = slow
     site.set_route("/huge", 200, {"Content-Type": "text/html"}, b"<p>x</p>" * (30 * 1024**2 // 8))
@@ -89,9 +97,8 @@ def hostile_site() -> Iterator[Newsroom]:
         {"Content-Type": "text/html"},
         render_plain(state, "http://127.0.0.1").encode(),
     )
-    site.set_route(
-        "/truncated.xml", 200, {"Content-Type": "application/rss+xml"}, rss[: len(rss) // 2]
-    )
+    half = cut_between_characters(rss, len(rss) // 2)  # a cut inside one: the xfail below
+    site.set_route("/truncated.xml", 200, {"Content-Type": "application/rss+xml"}, half)
     site.set_route("/bomb.xml", 200, {"Content-Type": "application/rss+xml"}, BOMB)
     site.set_route("/xxe.xml", 200, {"Content-Type": "application/rss+xml"}, XXE)
     site.set_route("/baddates.xml", 200, {"Content-Type": "application/rss+xml"}, BAD_DATES)
@@ -269,3 +276,18 @@ def test_a_second_run_skips_gone_sources_and_stores_nothing_twice(
     assert hostile_site.count("/gone") == 0
     after = {name: r["updates"] for name, r in state(config).items()}
     assert after == before
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug, reported: a UTF-8 feed cut inside a character is decoded by feedparser as "
+    "another charset (ISO-8859-2), so every entry kept comes out as mojibake",
+)
+def test_a_feed_cut_inside_a_character_keeps_its_text() -> None:
+    rss = render_rss(fixture_state(), "http://127.0.0.1").encode()
+    inside = next(i for i in range(len(rss) // 2, len(rss)) if 0x80 <= rss[i] < 0xC0)
+    result = parse_feed(rss[:inside], "http://127.0.0.1/feeds/rss.xml")
+    texts = {p.headline: p.body for p in fixture_state().posts}
+    assert result.posts and any("malformed" in w for w in result.warnings)
+    for post in result.posts:
+        assert texts.get(post.headline) == post.body, post.body[:60]

@@ -22,12 +22,12 @@ from storage.writes import ensure_sources, save_crawl
 from tests.helpers import run_vigie, write_config
 from tests.newsroom.render import render_jsonld
 from tests.newsroom.server import Newsroom
-from tests.newsroom.timeline import seed_state
+from tests.newsroom.timeline import fixture_state
 
 
-def seed_posts() -> list[RawPost]:
+def fixture_posts() -> list[RawPost]:
     return [
-        RawPost(p.headline, p.body, p.published_at.astimezone(UTC)) for p in seed_state().stream
+        RawPost(p.headline, p.body, p.published_at.astimezone(UTC)) for p in fixture_state().stream
     ]
 
 
@@ -51,14 +51,14 @@ def test_a_crawl_that_fails_midway_leaves_the_store_as_before(
 
     monkeypatch.setattr(writes, "link_stories", explode)
     with pytest.raises(RuntimeError), store.session() as session:
-        save_crawl(session, sid, CrawlResult("live", "https://x/live", posts=seed_posts()))
+        save_crawl(session, sid, CrawlResult("live", "https://x/live", posts=fixture_posts()))
     assert counts(store) == (0, 0, 0)
     with store.session() as session:
         src = session.get(Source, sid)
         assert src is not None and src.polls == 0 and src.last_crawl_at is None
     monkeypatch.undo()
     with store.session() as session:
-        save_crawl(session, sid, CrawlResult("live", "https://x/live", posts=seed_posts()))
+        save_crawl(session, sid, CrawlResult("live", "https://x/live", posts=fixture_posts()))
     assert counts(store) == (22, 22, 1)
 
 
@@ -78,8 +78,8 @@ def test_an_older_database_is_upgraded_on_start(tmp_path: Path) -> None:
 
 
 def test_structure_change_is_an_error_not_an_empty_success(tmp_path: Path) -> None:
-    site = Newsroom(states=[seed_state()])
-    page = render_jsonld(seed_state(), "http://127.0.0.1")
+    site = Newsroom(states=[fixture_state()])
+    page = render_jsonld(fixture_state(), "http://127.0.0.1")
     site.set_route("/live", 200, {"Content-Type": "text/html"}, page.encode())
     site.start()
     try:

@@ -19,7 +19,7 @@ from storage.db import Store
 from storage.models import CrawlRun, Revision, Source, Update, UpdateKey
 from tests.helpers import newsroom_sources, write_config
 from tests.newsroom.server import Newsroom
-from tests.newsroom.timeline import seed_state
+from tests.newsroom.timeline import fixture_state
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -53,7 +53,7 @@ def per_source(store: Store, model: type) -> dict[str, int]:
 
 
 def test_two_run_once_processes_at_the_same_time(pg_url: str, tmp_path: Path) -> None:
-    site = Newsroom(states=[seed_state()])
+    site = Newsroom(states=[fixture_state()])
     site.start()
     try:
         config = write_config(tmp_path / "config.toml", newsroom_sources(site), storage_url=pg_url)

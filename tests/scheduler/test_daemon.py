@@ -221,6 +221,8 @@ def test_restart_continues_the_schedule_instead_of_polling_everything(
         site.clear_requests()
         second = DaemonProcess(config)
         try:
+            # Startup takes seconds on a loaded machine: watch 4 s of a running daemon.
+            wait_for(lambda: "daemon started" in second.output(), 30, "the second start")
             time.sleep(4)
             assert second.proc.poll() is None
             assert site.count("/live") == 0 and site.count("/feeds") == 0

@@ -1,4 +1,5 @@
-"""The matching rules as table tests over the seed's real text (pure functions, no store)."""
+"""The matching rules as table tests over the fixture live blog's text (pure functions, no
+store)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ import pytest
 
 from crawler.models import RawPost
 from storage import dedup
-from tests.newsroom.seed import load_seed
+from tests.newsroom.blogtext import load_posts
 
-SEED = {p.n: p for p in load_seed()}
+POSTS = {p.n: p for p in load_posts()}
 
 
 def post(n: int, **change: object) -> RawPost:
-    p = SEED[n]
+    p = POSTS[n]
     raw = RawPost(headline=p.headline, body=p.body, published_at=p.published_at.astimezone(UTC))
     for k, v in change.items():
         setattr(raw, k, v)
@@ -22,7 +23,7 @@ def post(n: int, **change: object) -> RawPost:
 
 
 def by_headline(text: str) -> int:
-    return next(n for n, p in SEED.items() if text in p.headline)
+    return next(n for n, p in POSTS.items() if text in p.headline)
 
 
 def test_normalize_folds_spacing_quotes_and_case() -> None:
@@ -36,8 +37,8 @@ def test_content_hash_ignores_spacing_but_not_words() -> None:
 
 
 def test_same_minute_posts_have_different_prints() -> None:
-    troops, pays = by_headline("TROUPES ALLEMANDES"), by_headline("35 PAYS")
-    a, b = post(troops), post(pays)
+    injured, peak = by_headline("GRIÈVEMENT BLESSÉ"), by_headline("PAROXYSME")
+    a, b = post(injured), post(peak)
     assert dedup.same_minute(a.published_at, b.published_at)
     assert dedup.content_print(a.headline, a.body, a.published_at) != dedup.content_print(
         b.headline, b.body, b.published_at
@@ -47,23 +48,27 @@ def test_same_minute_posts_have_different_prints() -> None:
 EDITS = [
     (
         "typo in headline",
-        "SUBSTANCIELS",
-        lambda p: (p.headline.replace("SUBSTANCIELS", "SUBSTANTIELS"), p.body),
+        "INDEMINSATIONS",
+        lambda p: (p.headline.replace("INDEMINSATIONS", "INDEMNISATIONS"), p.body),
     ),
-    ("number in body", "ATTAQUE DE DRONE", lambda p: (p.headline, p.body.replace("200", "180"))),
+    (
+        "number in body",
+        "PREMIÈRES COUPURES",
+        lambda p: (p.headline, p.body.replace("38 000", "46 000")),
+    ),
     (
         "paragraph appended",
-        "ARRIVE À L’ÉLYSÉE",
-        lambda p: (p.headline, p.body + "\n\nLes deux présidents ont ensuite rejoint le sommet."),
+        "CRISE À L’ÉLYSÉE",
+        lambda p: (p.headline, p.body + "\n\nLe chef de l’Etat se rendra jeudi à Quimper."),
     ),
     (
         "headline rewritten",
-        "PROJET DE DECLARATION",
-        lambda p: ("LES ETATS-UNIS SUPERVISERONT LE CESSEZ-LE-FEU", p.body),
+        "AUCUN TRAIN",
+        lambda p: ("TRAFIC FERROVIAIRE INTERROMPU À L’OUEST DE RENNES", p.body),
     ),
     (
         "body shortened",
-        "COALITION DES VOLONTAIRES",
+        "VIGILANCE ROUGE",
         lambda p: (p.headline, p.body.split("\n\n")[0]),
     ),
 ]
@@ -71,7 +76,7 @@ EDITS = [
 
 @pytest.mark.parametrize(("what", "headline", "edit"), EDITS, ids=[e[0] for e in EDITS])
 def test_edits_are_recognised(what: str, headline: str, edit: object) -> None:
-    p = SEED[by_headline(headline)]
+    p = POSTS[by_headline(headline)]
     new_headline, new_body = edit(p)  # type: ignore[operator]
     assert (new_headline, new_body) != (p.headline, p.body)
     assert dedup.is_edit_of(p.headline, p.body, new_headline, new_body)
@@ -79,8 +84,8 @@ def test_edits_are_recognised(what: str, headline: str, edit: object) -> None:
 
 def test_different_posts_are_not_edits_of_each_other() -> None:
     pairs = 0
-    for a in SEED.values():
-        for b in SEED.values():
+    for a in POSTS.values():
+        for b in POSTS.values():
             if a.n < b.n:
                 pairs += 1
                 assert not dedup.is_edit_of(a.headline, a.body, b.headline, b.body), (a.n, b.n)
@@ -88,24 +93,24 @@ def test_different_posts_are_not_edits_of_each_other() -> None:
 
 
 def test_merge_page_joins_key_moment_copies() -> None:
-    pays = by_headline("35 PAYS")
-    stream = [post(n) for n in sorted(SEED)]
-    copy = post(pays, highlighted=True)
+    peak = by_headline("PAROXYSME")
+    stream = [post(n) for n in sorted(POSTS)]
+    copy = post(peak, highlighted=True)
     merged = dedup.merge_page([copy, *stream])
     assert len(merged) == 22
-    [m] = [m for m in merged if m.post.headline == SEED[pays].headline]
+    [m] = [m for m in merged if m.post.headline == POSTS[peak].headline]
     assert m.highlighted
 
 
 def test_merge_page_joins_copy_with_its_own_anchor_and_a_short_copy() -> None:
-    pays = by_headline("35 PAYS")
-    full = post(pays, key="https://x/live#post-16")
-    anchored = post(pays, key="https://x/live#post-16-hl", highlighted=True)
-    short = post(pays, body=SEED[pays].paragraphs[0], highlighted=True)
+    peak = by_headline("PAROXYSME")
+    full = post(peak, key="https://x/live#post-16")
+    anchored = post(peak, key="https://x/live#post-16-hl", highlighted=True)
+    short = post(peak, body=POSTS[peak].paragraphs[0], highlighted=True)
     merged = dedup.merge_page([anchored, short, full])
     assert len(merged) == 1
     m = merged[0]
-    assert m.highlighted and m.post.body == SEED[pays].body
+    assert m.highlighted and m.post.body == POSTS[peak].body
     assert {"https://x/live#post-16", "https://x/live#post-16-hl"} <= set(m.keys)
     assert m.keys[-1].startswith("fp:")
 
@@ -120,27 +125,27 @@ def test_a_key_shared_by_different_posts_identifies_nothing() -> None:
 
 
 def test_story_signatures_find_the_same_news_and_only_it() -> None:
-    pays = SEED[by_headline("35 PAYS")]
-    feed_summary = dedup.shingles(pays.headline, pays.paragraphs[0])
-    full = dedup.shingles(pays.headline, pays.body)
+    peak = POSTS[by_headline("PAROXYSME")]
+    feed_summary = dedup.shingles(peak.headline, peak.paragraphs[0])
+    full = dedup.shingles(peak.headline, peak.body)
     assert dedup.same_story(feed_summary, full)
     bands_a, bands_b = (
         dedup.lsh_bands(full),
-        dedup.lsh_bands(dedup.shingles(pays.headline, pays.body)),
+        dedup.lsh_bands(dedup.shingles(peak.headline, peak.body)),
     )
     assert bands_a == bands_b and len(bands_a) == dedup.BANDS
-    others = [p for p in SEED.values() if p.n != pays.n]
+    others = [p for p in POSTS.values() if p.n != peak.n]
     assert not any(dedup.same_story(full, dedup.shingles(o.headline, o.body)) for o in others)
 
 
 def test_minute_is_stable_across_timezones() -> None:
-    t = datetime(2026, 1, 6, 19, 8, 30, tzinfo=UTC)
+    t = datetime(2026, 2, 10, 20, 10, 30, tzinfo=UTC)
     assert dedup.minute(t) == dedup.minute(t.astimezone().replace(second=0))
     assert dedup.minute(t) != dedup.minute(t + timedelta(minutes=1))
 
 
 def test_bands_of_a_batch_are_the_bands_of_each_text() -> None:
-    texts = [(p.headline, p.body) for p in SEED.values()] + [("", ""), ("Paix", ""), ("a b", "")]
+    texts = [(p.headline, p.body) for p in POSTS.values()] + [("", ""), ("Paix", ""), ("a b", "")]
     batch = dedup.lsh_bands_many([dedup.tokens(h, b) for h, b in texts])
     assert batch == [dedup.lsh_bands(dedup.shingles(h, b)) for h, b in texts]
     assert batch[-3] == [] and all(len(bs) == dedup.BANDS for bs in batch[:-3] + batch[-2:])

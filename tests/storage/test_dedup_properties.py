@@ -16,14 +16,14 @@ from storage import dedup
 from storage.db import Store
 from storage.queries import UpdateFilter, get_update, list_updates
 from storage.writes import ensure_sources, save_crawl
-from tests.newsroom.seed import load_seed
+from tests.newsroom.blogtext import load_posts
 
-SEED = load_seed()
-N = len(SEED)
+POSTS = load_posts()
+N = len(POSTS)
 
 
 def as_raw(n: int, *, ids: bool, copy: bool = False, version: int = 0) -> RawPost:
-    p = SEED[n]
+    p = POSTS[n]
     body = p.body
     headline = p.headline
     if version % 2 == 1:  # a paragraph appended
@@ -47,7 +47,9 @@ def test_merge_page_gives_one_post_per_real_post(page: list[tuple[int, bool]]) -
     assert len(merged) == len({n for n, _ in page})
     for m in merged:
         n = next(
-            i for i, p in enumerate(SEED) if p.headline == m.post.headline and p.body == m.post.body
+            i
+            for i, p in enumerate(POSTS)
+            if p.headline == m.post.headline and p.body == m.post.body
         )
         assert m.highlighted == any(copy for i, copy in page if i == n)
 
@@ -107,9 +109,9 @@ def test_polls_store_each_post_once_with_its_versions(
 @settings(max_examples=60, deadline=None)
 def test_every_fixture_edit_is_an_edit_and_never_of_another_post(n: int, version: int) -> None:
     edited = as_raw(n, ids=False, version=version)
-    original = SEED[n]
+    original = POSTS[n]
     assert dedup.is_edit_of(original.headline, original.body, edited.headline, edited.body)
-    for other in SEED:
+    for other in POSTS:
         if other.n != original.n and dedup.same_minute(other.published_at, original.published_at):
             assert not dedup.is_edit_of(other.headline, other.body, edited.headline, edited.body)
 

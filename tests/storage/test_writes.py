@@ -1,5 +1,5 @@
 """Dedup-aware writes against real databases (SQLite and PostgreSQL): the timeline of the
-seed live blog replayed post by post, edits, highlights, stories, concurrency."""
+fixture live blog replayed post by post, edits, highlights, stories, concurrency."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from tests.newsroom.timeline import (
     State,
     expected_revisions,
     expected_updates,
-    seed_state,
+    fixture_state,
     timeline,
 )
 
@@ -69,14 +69,14 @@ def stored(store: Store, source: str) -> list[dict[str, Any]]:
         return list_updates(session, UpdateFilter(sources=[source], limit=None))
 
 
-def test_seed_page_twice_is_22_updates_then_nothing_new(store: Store) -> None:
+def test_fixture_page_twice_is_22_updates_then_nothing_new(store: Store) -> None:
     sid = sources(store, "live")["live"]
-    first = crawl(store, sid, raw_posts(seed_state(), ids=False))
+    first = crawl(store, sid, raw_posts(fixture_state(), ids=False))
     assert (first.new, first.changed, first.unchanged) == (22, 0, 0)
-    again = crawl(store, sid, raw_posts(seed_state(), ids=False))
+    again = crawl(store, sid, raw_posts(fixture_state(), ids=False))
     assert (again.new, again.changed, again.unchanged) == (0, 0, 22)
     rows = stored(store, "live")
-    expected = expected_updates(seed_state())
+    expected = expected_updates(fixture_state())
     assert [r["headline"] for r in rows] == [e["headline"] for e in expected]
     assert [r["highlighted"] for r in rows] == [e["highlighted"] for e in expected]
     assert sum(r["highlighted"] for r in rows) == 1
@@ -117,21 +117,21 @@ def test_replay_without_ids_matches_edits_by_minute_and_text(store: Store) -> No
     sid = sources(store, "live")["live"]
     replay(store, sid, ids=False)
     check_replayed(store, "live")
-    typo = next(r for r in stored(store, "live") if "SUBSTANTIELS" in r["headline"])
+    typo = next(r for r in stored(store, "live") if "INDEMNISATIONS" in r["headline"])
     with store.session() as session:
         full = get_update(session, typo["id"])
     assert full is not None
     assert [h["headline"] for h in full["history"]] == [
-        "ZELENSKY SALUE DES “DOCUMENTS SUBSTANCIELS”",
-        "ZELENSKY SALUE DES “DOCUMENTS SUBSTANTIELS”",
+        "LE GOUVERNEMENT PROMET DES INDEMINSATIONS RAPIDES",
+        "LE GOUVERNEMENT PROMET DES INDEMNISATIONS RAPIDES",
     ]
 
 
 def test_stale_copy_of_an_old_version_is_not_a_new_revision(store: Store) -> None:
     sid = sources(store, "live")["live"]
-    t = seed_state().posts[0].published_at.astimezone(UTC)
-    v1 = RawPost("BONJOUR", "Bienvenue dans ce direct. Premier texte du direct.", t)
-    v2 = RawPost("BONJOUR", "Bienvenue dans ce direct. Premier texte du direct, corrigé.", t)
+    t = fixture_state().posts[0].published_at.astimezone(UTC)
+    v1 = RawPost("BIENVENUE", "Bienvenue dans ce direct. Premier texte du direct.", t)
+    v2 = RawPost("BIENVENUE", "Bienvenue dans ce direct. Premier texte du direct, corrigé.", t)
     for version in (v1, v2, v1, v2):
         crawl(store, sid, [version])
     [row] = stored(store, "live")
@@ -140,7 +140,7 @@ def test_stale_copy_of_an_old_version_is_not_a_new_revision(store: Store) -> Non
 
 def test_feed_links_differing_by_tracking_params_are_one_entry(store: Store) -> None:
     sid = sources(store, "feed")["feed"]
-    t = seed_state().posts[0].published_at.astimezone(UTC)
+    t = fixture_state().posts[0].published_at.astimezone(UTC)
     crawl(store, sid, [RawPost("A", "texte", t, key="https://x/live#post-1")])
     crawl(store, sid, [RawPost("A", "texte", t, key="https://x/live#post-1")])
     assert len(stored(store, "feed")) == 1
@@ -148,10 +148,10 @@ def test_feed_links_differing_by_tracking_params_are_one_entry(store: Store) -> 
 
 def test_stories_link_the_live_blog_and_its_feed(store: Store) -> None:
     ids = sources(store, "live", "feed")
-    crawl(store, ids["live"], raw_posts(seed_state(), ids=True))
+    crawl(store, ids["live"], raw_posts(fixture_state(), ids=True))
     feed = [
         RawPost(p.headline, p.paragraphs[0], p.published_at.astimezone(UTC), key=f"guid:{p.n}")
-        for p in seed_state().stream
+        for p in fixture_state().stream
     ]
     crawl(store, ids["feed"], feed)
     live = {r["headline"]: r for r in stored(store, "live")}
@@ -163,13 +163,13 @@ def test_stories_link_the_live_blog_and_its_feed(store: Store) -> None:
     assert linked == 22
     assert len({r["story"] for r in live.values()}) == 22
     with store.session() as session:
-        row = get_update(session, live["BONJOUR"]["id"])
+        row = get_update(session, live["BIENVENUE DANS CE DIRECT"]["id"])
     assert row is not None and [s["source"] for s in row["sightings"]] == ["feed"]
 
 
 def test_concurrent_crawls_of_one_source_never_duplicate(store: Store) -> None:
     sid = sources(store, "live")["live"]
-    posts = raw_posts(seed_state(), ids=False)
+    posts = raw_posts(fixture_state(), ids=False)
     errors: list[BaseException] = []
 
     def worker() -> None:
@@ -196,10 +196,10 @@ def test_crawl_state_and_validators(store: Store) -> None:
     crawl(
         store,
         sid,
-        raw_posts(seed_state(), ids=True),
+        raw_posts(fixture_state(), ids=True),
         ended=True,
         path="jsonld",
-        validators={"https://x/live": Validators('"abc"', "Tue, 06 Jan 2026 20:00:00 GMT")},
+        validators={"https://x/live": Validators('"abc"', "Tue, 10 Feb 2026 20:00:00 GMT")},
     )
     crawl(
         store, sid, [], status="error", error="fetch: HTTP 503 Service Unavailable", http_status=503

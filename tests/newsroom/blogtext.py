@@ -1,13 +1,19 @@
-"""The seed live blog: a real TF1info page (Paris summit, 6 January 2026) copied as text, parsed.
+"""A live blog copied from a news page as text, and its parser.
 
-The text file holds an intro paragraph, a "Les éléments marquants" block with one copy of a post,
-then "Minute par minute", the stream, newest first. A post starts with `HEADLINEHH:MM` (the time
-glued to the headline) followed by a date line (`6 janvier 2026`). Page chrome that got copied
-along (tweets, photo credits, a video card, article cards, a teaser of other lives, the
-signature) is recognised by the small explicit rules below and kept apart from the bodies.
+The format is the one a reader gets by copying a TF1info live page (the reference seed in
+../shared/seed is such a copy): an intro paragraph, a "Les éléments marquants" block with one
+copy of a post, then "Minute par minute", the stream, newest first. A post starts with
+`HEADLINEHH:MM` (the time glued to the headline) followed by a date line (`10 février 2026`).
+Page chrome that got copied along (tweets, photo credits, a video card, article cards, a teaser
+of other lives, the signature) is recognised by the small explicit rules below and kept apart
+from the bodies.
+
+The newsroom serves the project's own text in that format (`FIXTURE_PATH`, written for the
+project: a storm on the French Atlantic coast); the real seed is read only by the tests that
+check the parser, the extractors and dedup on it, when ../shared is present.
 
 Whitespace is normalised: non-breaking spaces become plain spaces, runs of spaces collapse,
-lines are stripped. Everything else (accents, “ ” ’, the seed's own typos) is kept as is.
+lines are stripped. Everything else (accents, “ ” ’, the text's own typos) is kept as is.
 """
 
 from __future__ import annotations
@@ -21,12 +27,7 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-SEED_PATH = (
-    Path(__file__).resolve().parents[2].parent
-    / "shared"
-    / "seed"
-    / "tf1info-live-ukraine-2026-01-06.txt"
-)
+FIXTURE_PATH = Path(__file__).resolve().parent / "data" / "tempete-ysolde-2026-02-10.txt"
 PARIS = ZoneInfo("Europe/Paris")
 KEY_MOMENTS_HEADER = "Les éléments marquants"
 STREAM_HEADER = "Minute par minute"
@@ -50,7 +51,7 @@ TWEET_RE = re.compile(
     r"^(?P<text>.*?)\s*(?P<pic>pic\.twitter\.com/\w+)\s+— (?P<author>.+) "
     r"\(@(?P<handle>\w+)\) (?P<date>[A-Z][a-z]+ \d{1,2}, \d{4})$"
 )
-# A video card: its title glued to "Source : TF1 Info", then again to the play button's alt text.
+# A video card: its title glued to "Source : <site>", then again to the play button's alt text.
 VIDEO_RE = re.compile(r"^(?P<title>.+?)(?P<tail>Source : (?P<source>.+)|Logo lecture)$")
 # The date line of an article card ("Publié le 5 janvier 2026 à 18h36").
 CARD_DATE_RE = re.compile(r"^Publié le \d{1,2} [a-zéû]+ \d{4} à \d{1,2}h\d{2}$")
@@ -59,8 +60,8 @@ TEASER = "Suivez nos directs du moment :"
 SIGNATURE_RE = re.compile(r"^La rédaction de \S+$")
 
 
-class SeedError(ValueError):
-    """The seed text does not have the expected shape."""
+class BlogTextError(ValueError):
+    """The text does not have the expected shape."""
 
 
 @dataclass
@@ -68,7 +69,7 @@ class Chrome:
     """One piece of page chrome found inside a post: not part of its body.
 
     `position` is the number of body paragraphs that precede it in the page; `raw` holds the
-    seed lines it came from; `attrs` holds what a renderer needs (tweet author, card date, ...).
+    text lines it came from; `attrs` holds what a renderer needs (tweet author, card date, ...).
     """
 
     kind: str
@@ -79,11 +80,11 @@ class Chrome:
 
     def __post_init__(self) -> None:
         if self.kind not in CHROME_KINDS:
-            raise SeedError(f"seed: unknown chrome kind {self.kind!r}")
+            raise BlogTextError(f"blog text: unknown chrome kind {self.kind!r}")
 
 
 @dataclass
-class SeedPost:
+class Post:
     """One post of the live blog. `modified_at` is set only by timeline edits."""
 
     n: int
@@ -107,11 +108,11 @@ class SeedPost:
 
 
 @dataclass
-class SeedPage:
-    """The whole seed page: intro paragraph, posts (oldest first) and the closing signature."""
+class BlogPage:
+    """The whole page: intro paragraph, posts (oldest first) and the closing signature."""
 
     intro: str
-    posts: list[SeedPost]
+    posts: list[Post]
     signature: str
 
 
@@ -121,10 +122,10 @@ def normalise(line: str) -> str:
 
 
 def parse_date(date_text: str, time_text: str) -> datetime:
-    """ "6 janvier 2026" + "20:08" → an aware Europe/Paris datetime."""
+    """ "10 février 2026" + "21:10" → an aware Europe/Paris datetime."""
     m = DATE_RE.match(date_text)
     if not m or m["month"] not in MONTHS:
-        raise SeedError(f"seed: not a French date: {date_text!r}")
+        raise BlogTextError(f"blog text: not a French date: {date_text!r}")
     hour, minute = (int(x) for x in time_text.split(":"))
     return datetime(int(m["year"]), MONTHS[m["month"]], int(m["day"]), hour, minute, tzinfo=PARIS)
 
@@ -202,14 +203,14 @@ def _post_start(lines: list[str], i: int) -> re.Match[str] | None:
     return m if m and nxt < len(lines) and DATE_RE.match(lines[nxt]) else None
 
 
-def parse_seed(text: str) -> SeedPage:
-    """Parse the seed text into its page: stream posts oldest first, numbered 1..N."""
+def parse_blog(text: str) -> BlogPage:
+    """Parse the text into its page: stream posts oldest first, numbered 1..N."""
     lines = [normalise(line) for line in text.splitlines()]
     intro: list[str] = []
     signature = ""
-    sections: dict[str, list[SeedPost]] = {"key": [], "stream": []}
+    sections: dict[str, list[Post]] = {"key": [], "stream": []}
     section: str | None = None
-    post: SeedPost | None = None
+    post: Post | None = None
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -223,7 +224,7 @@ def parse_seed(text: str) -> SeedPage:
         start = _post_start(lines, i)
         if start and section:
             time_text, date_text = f"{start['hour']}:{start['minute']}", lines[i + 1]
-            post = SeedPost(
+            post = Post(
                 n=0,
                 headline=start["headline"].strip(),
                 paragraphs=[],
@@ -250,16 +251,16 @@ def parse_seed(text: str) -> SeedPage:
         elif section is None:
             intro.append(line)
         else:
-            raise SeedError(f"seed: line {i + 1} belongs to no post: {line!r}")
+            raise BlogTextError(f"blog text: line {i + 1} belongs to no post: {line!r}")
         i += 1
     posts = list(reversed(sections["stream"]))
     for n, p in enumerate(posts, start=1):
         p.n = n
     _mark_key_moments(posts, sections["key"])
-    return SeedPage(intro="\n\n".join(intro), posts=posts, signature=signature)
+    return BlogPage(intro="\n\n".join(intro), posts=posts, signature=signature)
 
 
-def _mark_key_moments(posts: list[SeedPost], copies: list[SeedPost]) -> None:
+def _mark_key_moments(posts: list[Post], copies: list[Post]) -> None:
     """Each key-moments copy is one stream post shown twice: find it and flag it."""
     for c in copies:
         same = [
@@ -268,20 +269,20 @@ def _mark_key_moments(posts: list[SeedPost], copies: list[SeedPost]) -> None:
             if (p.headline, p.time_text, p.date_text) == (c.headline, c.time_text, c.date_text)
         ]
         if len(same) != 1 or same[0].paragraphs != c.paragraphs:
-            raise SeedError(f"seed: key moment {c.headline!r} has no single twin in the stream")
+            raise BlogTextError(f"blog text: key moment {c.headline!r} has no single stream twin")
         same[0].key_moment = True
 
 
 @cache
-def _load_page(path: Path) -> SeedPage:
-    return parse_seed(path.read_text(encoding="utf-8"))
+def _load_page(path: Path) -> BlogPage:
+    return parse_blog(path.read_text(encoding="utf-8"))
 
 
-def load_page(path: Path = SEED_PATH) -> SeedPage:
-    """The parsed seed page (a fresh copy: callers may change it freely)."""
+def load_page(path: Path = FIXTURE_PATH) -> BlogPage:
+    """The parsed page (a fresh copy: callers may change it freely)."""
     return copy.deepcopy(_load_page(path))
 
 
-def load_seed(path: Path = SEED_PATH) -> list[SeedPost]:
-    """The 22 seed posts, oldest first, `n` = 1..22."""
+def load_posts(path: Path = FIXTURE_PATH) -> list[Post]:
+    """The page's posts, oldest first, `n` = 1..N (the fixture's 22 by default)."""
     return load_page(path).posts
