@@ -24,6 +24,7 @@ from crawler.models import RawPost, Validators
 from storage import dedup, search
 from storage.clean import clean_post
 from storage.models import CrawlRun, HttpValidator, Revision, Source, Update, UpdateKey
+from storage.rows import revision_row, update_row, update_row_columns
 
 MAX_LIMIT = 100_000
 # Ids are INTEGER columns: 32-bit on PostgreSQL, so a larger id names no row there (and
@@ -61,23 +62,6 @@ class UpdateFilter:
 class Page:
     rows: list[dict[str, Any]]
     next_cursor: str | None  # None on the last page
-
-
-def update_row(u: Update, source: str) -> dict[str, Any]:
-    return {
-        "id": u.id,
-        "source": source,
-        "url": u.url,
-        "headline": u.headline,
-        "body": u.body,
-        "published_at": u.published_at,
-        "updated_at": u.updated_at,
-        "first_seen_at": u.first_seen_at,
-        "last_seen_at": u.last_seen_at,
-        "revisions": u.revisions,
-        "highlighted": u.highlighted,
-        "story": u.story_id,
-    }
 
 
 def _when() -> Any:
@@ -408,20 +392,7 @@ def _full_rows(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     """The full rows of these updates, by id (columns, not ORM objects: nothing piles up
     in the session while a long stream goes by)."""
     stmt = (
-        select(
-            Update.id,
-            Source.name.label("source"),
-            Update.url,
-            Update.headline,
-            Update.body,
-            Update.published_at,
-            Update.updated_at,
-            Update.first_seen_at,
-            Update.last_seen_at,
-            Update.revisions,
-            Update.highlighted,
-            Update.story_id.label("story"),
-        )
+        select(*update_row_columns())
         .join(Source, Source.id == Update.source_id)
         .where(Update.id.in_(ids))
     )
@@ -537,16 +508,7 @@ def get_update(session: Session, update_id: int) -> dict[str, Any] | None:
     revs = session.execute(
         select(Revision).where(Revision.update_id == u.id).order_by(Revision.number)
     ).scalars()
-    row["history"] = [
-        {
-            "number": r.number,
-            "headline": r.headline,
-            "body": r.body,
-            "updated_at": r.updated_at,
-            "seen_at": r.seen_at,
-        }
-        for r in revs
-    ]
+    row["history"] = [revision_row(r) for r in revs]
     row["sightings"] = []
     if u.story_id is not None:
         others = list_updates(session, UpdateFilter(story=u.story_id, limit=200))
