@@ -66,7 +66,7 @@ def bench(sizes: Sizes) -> list[Metric]:
             db = folder / f"round{i}.db"
             shutil.copyfile(seeded, db)
             store = Store(f"sqlite:///{db}")
-            clear = getattr(dedup.normalize, "cache_clear", None)
+            clear = getattr(dedup.print_form, "cache_clear", None)
             if clear:
                 clear()  # the first crawl was long ago: nothing cached
             with quiet_gc():

@@ -56,8 +56,10 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @lru_cache(maxsize=4096)  # one post's texts are normalized for its print, hash and shingles
-def normalize(text: str) -> str:
-    """Case, quote style, accents' composition and spacing folded away; words kept."""
+def print_form(text: str) -> str:
+    """The form of a text its content print hashes: case, quote style, accents' composition
+    and spacing folded away; words, accents and punctuation kept (so a changed comma is an
+    edit, where the crawler's `loose_key` for matching texts on a page ignores it)."""
     text = unicodedata.normalize("NFKC", text or "")
     for old, new in _QUOTE_PAIRS:  # str.replace of the few present beats str.translate
         if old in text:
@@ -85,7 +87,7 @@ def fold_accents(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Accent-free lowercase words."""
-    return _WORD.findall(fold_accents(normalize(text)))
+    return _WORD.findall(fold_accents(print_form(text)))
 
 
 def _digest(text: str) -> str:
@@ -99,7 +101,7 @@ def key_hash(key: str) -> str:
 
 def content_hash(headline: str, body: str) -> str:
     """Changes when the headline or body changes in more than spacing or quote style."""
-    return _digest(normalize(headline) + "\x1f" + normalize(body))
+    return _digest(print_form(headline) + "\x1f" + print_form(body))
 
 
 def headline_hash(headline: str) -> str | None:
@@ -122,7 +124,7 @@ def post_print(post: RawPost) -> str:
 
 def content_print(headline: str, body: str, published_at: datetime | None) -> str:
     """The `fp:` key of a post without (or beside) a publisher id."""
-    text = normalize(headline) + "\x1f" + normalize(body) + "\x1f" + minute(published_at)
+    text = print_form(headline) + "\x1f" + print_form(body) + "\x1f" + minute(published_at)
     return "fp:" + _digest(text)
 
 
@@ -261,7 +263,7 @@ def is_edit_of(headline_a: str, body_a: str, headline_b: str, body_b: str) -> bo
     return bool(
         headline_a
         and headline_b
-        and _ratio(normalize(headline_a), normalize(headline_b)) >= EDIT_HEADLINE_RATIO
+        and _ratio(print_form(headline_a), print_form(headline_b)) >= EDIT_HEADLINE_RATIO
         and body_overlap >= 0.5
     )
 

@@ -36,7 +36,7 @@ from crawler.extract.zones import PageZone, infer_zone
 from crawler.guard import Guard
 from crawler.markup import gather_stray, parse_markup
 from crawler.models import PageExtraction, RawPost, Selectors
-from crawler.text import clean_inline, normalized
+from crawler.text import clean_inline, loose_key
 from crawler.urls import fragment, live_blog_url, refusal, web_url
 
 _PARSER = etree.HTMLParser(
@@ -150,9 +150,9 @@ def _same_post(copy: Found, other: Found) -> bool:
     a_id, b_id = fragment(a.key), fragment(b.key)
     if a_id and b_id and a_id.startswith((b_id + "-", b_id + "_")):
         return True
-    return (normalized(a.headline), normalized(a.body)) == (
-        normalized(b.headline),
-        normalized(b.body),
+    return (loose_key(a.headline), loose_key(a.body)) == (
+        loose_key(b.headline),
+        loose_key(b.body),
     )
 
 

@@ -27,7 +27,7 @@ def by_headline(text: str) -> int:
 
 
 def test_normalize_folds_spacing_quotes_and_case() -> None:
-    assert dedup.normalize("  L’Élysée\u00a0 “Paris” \u200b") == 'l\'élysée "paris"'
+    assert dedup.print_form("  L’Élysée\u00a0 “Paris” \u200b") == 'l\'élysée "paris"'
     assert dedup.words("ÉLYSÉE, sécurité!") == ["elysee", "securite"]
 
 
