@@ -25,9 +25,30 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from difflib import SequenceMatcher
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
-from crawler.models import RawPost
+
+class PagePost(Protocol):
+    """What dedup reads of a post a crawl hands in (the crawler's RawPost has it): storage
+    reads these facts by name and imports nothing from the crawler."""
+
+    @property
+    def headline(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def published_at(self) -> datetime | None: ...
+    @property
+    def key(self) -> str | None: ...
+    @property
+    def alt_keys(self) -> tuple[str, ...]: ...
+    @property
+    def highlighted(self) -> bool: ...
+    @property
+    def time_approximate(self) -> bool: ...
+
+
+P = TypeVar("P", bound=PagePost)
 
 # Edit matching (same source, same published minute): tuned on the seed fixtures, see
 # docs/dedup.md. overlap = |A∩B| / min(|A|,|B|) over word bigrams; jaccard = |A∩B| / |A∪B|.
@@ -114,7 +135,7 @@ def minute(dt: datetime | None) -> str:
     return "-" if dt is None else str(int(dt.timestamp()) // 60)
 
 
-def post_print(post: RawPost) -> str:
+def post_print(post: PagePost) -> str:
     """The content print of a post; an approximate time ("5 min ago", counted from each
     fetch) is left out, so that the next poll's slightly different reading is the same post."""
     return content_print(
@@ -136,16 +157,16 @@ def same_minute(a: datetime | None, b: datetime | None) -> bool:
 
 
 @dataclass(slots=True)
-class MergedPost:
+class MergedPost(Generic[P]):
     """One post of a crawl after its copies on the page were merged."""
 
-    post: RawPost
+    post: P
     keys: list[str] = field(default_factory=list)  # publisher keys, then the content print
     highlighted: bool = False
     position: int = 0  # where its last copy stands on the page (the stream, below key moments)
 
 
-def _conflicting(a: RawPost, b: RawPost) -> bool:
+def _conflicting(a: PagePost, b: PagePost) -> bool:
     """Two posts carrying the same key that cannot be the same post."""
     exact = not (a.time_approximate or b.time_approximate)
     if (
@@ -160,9 +181,9 @@ def _conflicting(a: RawPost, b: RawPost) -> bool:
     )
 
 
-def ambiguous_keys(posts: Sequence[RawPost]) -> set[str]:
+def ambiguous_keys(posts: Sequence[PagePost]) -> set[str]:
     """Publisher keys shared by posts that are plainly different: they identify nothing."""
-    first: dict[str, RawPost] = {}
+    first: dict[str, PagePost] = {}
     bad: set[str] = set()
     for post in posts:
         for key in (post.key, *post.alt_keys):
@@ -174,20 +195,20 @@ def ambiguous_keys(posts: Sequence[RawPost]) -> set[str]:
     return bad
 
 
-def _richer(a: RawPost, b: RawPost) -> RawPost:
+def _richer(a: P, b: P) -> P:
     """Of two copies of one post, the one with more text (a key-moments copy may be short)."""
     return a if len(a.body) + len(a.headline) >= len(b.body) + len(b.headline) else b
 
 
-def merge_page(posts: Sequence[RawPost]) -> list[MergedPost]:
+def merge_page(posts: Sequence[P]) -> list[MergedPost[P]]:
     """Merge the copies of each post on one page (key moments + stream, same id twice).
 
     Copies are joined when they share a usable publisher key or a content print, or when a
     highlighted copy is a shortened version of a stream post of the same minute.
     """
     bad = ambiguous_keys(posts)
-    merged: list[MergedPost] = []
-    by_key: dict[str, MergedPost] = {}
+    merged: list[MergedPost[P]] = []
+    by_key: dict[str, MergedPost[P]] = {}
     for position, post in enumerate(posts):
         keys = [k for k in (post.key, *post.alt_keys) if k and k not in bad]
         keys.append(post_print(post))
@@ -210,7 +231,7 @@ def merge_page(posts: Sequence[RawPost]) -> list[MergedPost]:
     return sorted(merged, key=lambda m: m.position)
 
 
-def _stream_twin(copy: RawPost, merged: Iterable[MergedPost]) -> MergedPost | None:
+def _stream_twin(copy: P, merged: Iterable[MergedPost[P]]) -> MergedPost[P] | None:
     for m in merged:
         if same_minute(m.post.published_at, copy.published_at) and (
             is_edit_of(m.post.headline, m.post.body, copy.headline, copy.body)
