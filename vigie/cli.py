@@ -355,12 +355,14 @@ def serve(
         int | None, typer.Option(min=1, max=65535, help="Port to listen on [api.port]")
     ] = None,
 ) -> None:
-    """Serve the read-only HTTP API and Atom feeds (docs at /docs) until SIGTERM/SIGINT."""
+    """Serve the web pages, the read-only HTTP API and Atom feeds (docs at /docs) until
+    SIGTERM/SIGINT."""
     import ipaddress
 
     import uvicorn
 
     from vigie.api import create_app
+    from vigie.web.live import SHUTDOWN_GRACE
 
     cfg = config()
     host = host or cfg.api.host
@@ -377,7 +379,14 @@ def serve(
         )
     store = open_store(cfg)
     try:
-        uvicorn.run(create_app(cfg, store), host=host, port=port, log_config=None)
+        # Live pages keep their streams open: on SIGTERM they get a few seconds, not forever.
+        uvicorn.run(
+            create_app(cfg, store),
+            host=host,
+            port=port,
+            log_config=None,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE,
+        )
     except SystemExit as exc:
         if exc.code not in (0, None):
             raise fail(f"serve: cannot serve on {host}:{port}", 1) from None
