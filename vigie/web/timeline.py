@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from storage.changes import Change
 from storage.queries import UpdateFilter, encode_cursor, find_updates
-from storage.stories import story_members
+from storage.story_views import story_members
 from vigie.output import plain
 
 DEFAULT_LIMIT = 50
