@@ -5,6 +5,11 @@ text of French, English and German pages ("20:08 6 janvier 2026", "12.31 Uhr", "
 2026 8:08 PM"). Times without an offset are read in the source's timezone. The common shapes
 are parsed with the regexes below (a 500-post page is parsed on every poll); `dateparser` is
 only the fallback for the rest. Results are cached by (text, tz, default_date, languages).
+
+Hostile text is bounded: only the first MAX_DATE_TEXT characters of a text are read, and
+what cannot be a date (see crawler.daterange) is refused, never guessed: a bare number is an
+epoch or nothing, and dateparser must find a day and a month (it turns "12", "-1" or "nan"
+into a day of the current month otherwise).
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from crawler.daterange import Refused, bare_number, day_refusal, parse_refusal, record
 from crawler.relative import parse_ago
+
+MAX_DATE_TEXT = 300  # a stamp is never longer; the rest of a longer text is not read
 
 _MONTH_NAMES = {
     1: "janvier janv jan january januar janner jänner",
@@ -44,7 +52,7 @@ _EPOCH_RE = re.compile(r"^\d{10}(?:\.\d+)?$|^\d{13}$")
 _RFC822_RE = re.compile(r"^(?:[a-z]{3},\s*)?\d{1,2}\s+[a-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}", re.I)
 # Numeric dates: 27.08.2024, 27/08/2024, 2024-08-27, 2024/08/27.
 _NUM_DMY_RE = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b")
-_NUM_YMD_RE = re.compile(r"\b(\d{4})[-/](\d{1,2})[-/](\d{1,2})\b")
+_NUM_YMD_RE = re.compile(r"\b(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:\b|(?=t\d))")  # ISO's "…t20:08"
 # "6 janvier 2026", "1er janvier", "27. August 2024", "6 Jan 2026", "6-janvier-2026".
 _DAY_MONTH_RE = re.compile(
     rf"\b(\d{{1,2}})(?:er|st|nd|rd|th|\.)?[\s_-]+(?:de\s+)?({_MONTH})\b\.?(?:[\s_-]+(\d{{4}})\b)?"
@@ -55,8 +63,8 @@ _YEAR_MONTH_DAY_RE = re.compile(rf"\b(\d{{4}})/({_MONTH})/(\d{{1,2}})\b")
 # "20:08", "20h08", "20 h", "12.31 uhr", "8:08 pm", "8 pm", with optional seconds. A dotted
 # time needs a clue after it, or "12.31" could be a day and a month.
 _TIME_RE = re.compile(
-    r"(?<![\d.:])(\d{1,2})\s*"
-    r"(?:[:h]\s*(\d{2})(?::(\d{2}))?"
+    r"(?<![\d.:])(\d{1,2})\s*+"
+    r"(?:[:h]\s*+(\d{2})(?::(\d{2}))?"
     r"|\.(\d{2})(?=\s*(?:uhr|[ap]\.?m\b|[a-z]{3,4}\b|$))"
     r"|h\b|(?=\s*[ap]\.?m\b))"
     r"(?:\s*([ap])\.?m\b\.?)?(?!\d)"
@@ -94,29 +102,33 @@ def _fold(text: str) -> str:
     return " ".join(text.split())  # str.split() knows every Unicode space
 
 
-def _offset(text: str) -> timezone:
+def _offset(text: str) -> timezone | Refused:
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    if minutes > 59 or hours * 60 + minutes > 14 * 60:
+        return Refused(f"UTC offset {text} beyond ±14:00")
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
-def _iso(m: re.Match[str], tz: str) -> datetime | None:
+def _iso(m: re.Match[str], tz: str) -> datetime | Refused:
     y, mo, d, hh, mi, ss, frac, off = m.groups()
     try:
         micro = int((frac or "0")[:6].ljust(6, "0"))
         naive = datetime(int(y), int(mo), int(d), int(hh or 0), int(mi or 0), int(ss or 0), micro)
-    except ValueError:
-        return None
+    except ValueError as exc:
+        return Refused(f"impossible date ({exc})")
     if off is None:
         return naive.replace(tzinfo=zone(tz))
-    return naive.replace(tzinfo=UTC if off.upper() == "Z" else _offset(off))
+    offset = UTC if off.upper() == "Z" else _offset(off)
+    return offset if isinstance(offset, Refused) else naive.replace(tzinfo=offset)
 
 
 def _find_date(
     text: str, default_year: int | None, *, require_year: bool = False
-) -> tuple[date | None, str]:
-    """The first date in folded text, and the text with it cut out."""
+) -> tuple[date | Refused | None, str]:
+    """The first date in folded text, and the text with it cut out; Refused when the first
+    date shape holds an impossible date (31 February, month 13, year 10)."""
     for regex, order in (
         (_NUM_YMD_RE, "ymd"),
         (_YEAR_MONTH_DAY_RE, "ymd"),
@@ -132,13 +144,14 @@ def _find_date(
             month = int(parts["m"]) if parts["m"].isdigit() else MONTHS[parts["m"]]
             try:
                 found = date(year, month, int(parts["d"]))
-            except ValueError:
-                return None, text
-            return found, text[: m.start()] + " " + text[m.end() :]
+            except ValueError as exc:
+                return Refused(f"impossible date ({exc})"), text
+            return day_refusal(found) or found, text[: m.start()] + " " + text[m.end() :]
     return None, text
 
 
-def _find_time(text: str) -> tuple[time | None, str]:
+def _find_time(text: str) -> tuple[time | Refused | None, str]:
+    """The first clock in folded text and the text without it; Refused for "25:61"."""
     m = _TIME_RE.search(text)
     if not m:
         return None, text
@@ -146,18 +159,23 @@ def _find_time(text: str) -> tuple[time | None, str]:
     h, mi, s = int(hour), int(minute or dotted or 0), int(second or 0)
     if meridiem:
         if h > 12:
-            return None, text
+            return Refused(f"impossible clock ({m[0].strip()})"), text
         h = h % 12 + (12 if meridiem.startswith("p") else 0)
     if h > 23 or mi > 59 or s > 59:
-        return None, text
+        return Refused(f"impossible clock ({m[0].strip()})"), text
     return time(h, mi, s), text[: m.start()] + " " + text[m.end() :]
 
 
-def _free_text(text: str, tz: str, default_date: date | None) -> datetime | bool | None:
-    """A datetime; False when no date or time shape was recognised; None when unusable."""
+def _free_text(text: str, tz: str, default_date: date | None) -> datetime | Refused | bool | None:
+    """A datetime; False when no date or time shape was recognised; None when unusable;
+    Refused for an impossible date or clock."""
     folded = _fold(text)
     day, rest = _find_date(folded, default_date.year if default_date else None)
+    if isinstance(day, Refused):  # never the clock on the page's day instead
+        return day
     clock, rest = _find_time(rest)
+    if isinstance(clock, Refused):
+        return clock
     if day is None:
         if clock is None:
             return False
@@ -174,7 +192,11 @@ def _dateparser(text: str, tz: str, languages: tuple[str, ...]) -> datetime | No
         return None
     import dateparser  # slow to import: only when a page needs it
 
-    settings: dict[str, object] = {"TIMEZONE": tz, "RETURN_AS_TIMEZONE_AWARE": True}
+    settings: dict[str, object] = {
+        "TIMEZONE": tz,
+        "RETURN_AS_TIMEZONE_AWARE": True,
+        "REQUIRE_PARTS": ["day", "month"],  # or "12" is the 12th of this month
+    }
     try:
         found = dateparser.parse(text, languages=list(languages) or None, settings=settings)
     except Exception:  # dateparser raises many kinds of errors on odd input
@@ -187,7 +209,16 @@ def _dateparser(text: str, tz: str, languages: tuple[str, ...]) -> datetime | No
 @lru_cache(maxsize=16384)
 def _parse(
     text: str, tz: str, default_date: date | None, languages: tuple[str, ...]
-) -> datetime | None:
+) -> datetime | Refused | None:
+    found = _read(text, tz, default_date, languages)
+    if isinstance(found, datetime):
+        return parse_refusal(found) or found
+    return found
+
+
+def _read(
+    text: str, tz: str, default_date: date | None, languages: tuple[str, ...]
+) -> datetime | Refused | None:
     text = text.strip().strip("\u200b\ufeff")
     if not text:
         return None
@@ -196,6 +227,8 @@ def _parse(
     if _EPOCH_RE.match(text):
         seconds = float(text) / (1000 if len(text) == 13 else 1)
         return datetime.fromtimestamp(seconds, UTC)
+    if (number := bare_number(text)) is not None:
+        return number
     if _RFC822_RE.match(text):
         try:
             found = parsedate_to_datetime(text)
@@ -205,9 +238,9 @@ def _parse(
             if found.tzinfo is None:  # no zone, or "-0000" (UTC, local zone unknown)
                 return found.replace(tzinfo=UTC if "-0000" in text else zone(tz))
             return found
-    found = _free_text(text, tz, default_date)
-    if found is not False:
-        return found or None
+    free = _free_text(text, tz, default_date)
+    if free is not False:
+        return free or None
     return _dateparser(text, tz, languages)
 
 
@@ -222,24 +255,43 @@ def parse_datetime(
 
     Local times are read in `tz`; a time alone ("20:08") takes its date from `default_date`
     (None without one); a date alone is midnight local time. The result keeps the offset it
-    was printed with (or the source's), so compare instants, not fields.
+    was printed with (or the source's), so compare instants, not fields. A refused date (see
+    crawler.daterange) is None too, and noted for the extraction's warnings.
     """
+    found = read_datetime(text, tz, default_date=default_date, languages=languages)
+    if isinstance(found, Refused):
+        record(text or "", found)
+        return None
+    return found
+
+
+def read_datetime(
+    text: str | None,
+    tz: str = "UTC",
+    *,
+    default_date: date | None = None,
+    languages: list[str] | tuple[str, ...] | None = None,
+) -> datetime | Refused | None:
+    """`parse_datetime` that tells a refused date (Refused) from an unreadable one (None),
+    for a caller that has another reading to fall back to only in the second case."""
     if not text or not isinstance(text, str):
         return None
-    return _parse(text, tz, default_date, tuple(languages or ()))
+    return _parse(text[:MAX_DATE_TEXT], tz, default_date, tuple(languages or ()))
 
 
-@lru_cache(maxsize=4096)
 def parse_date_only(text: str | None, languages: tuple[str, ...] | None = None) -> date | None:
     """A calendar date with a year found anywhere in a heading, a title or a URL, or None."""
     del languages  # month names of every supported language are always tried
-    if not text:
-        return None
+    return _date_only(text[: MAX_DATE_TEXT * 2]) if text else None
+
+
+@lru_cache(maxsize=4096)
+def _date_only(text: str) -> date | None:
     folded = _fold(text)
     if not re.search(r"\d{4}", folded):
         return None
     found, _ = _find_date(folded, None, require_year=True)
-    return found if found and 1990 <= found.year <= 2100 else None
+    return found if isinstance(found, date) and 1990 <= found.year <= 2100 else None
 
 
 # --- stamps of live-blog posts ---------------------------------------------------------------
@@ -247,11 +299,13 @@ def parse_date_only(text: str | None, languages: tuple[str, ...] | None = None) 
 # "21:22", "20h08", "12.31 Uhr:", "19:02(IST) ", "12.50 BST", "8:08 pm -", "[14:05]" at the start
 # of a text. A dotted clock ("12.31") needs a clue after it (Uhr, a zone, a separator, the end),
 # or it could be a number ("12.50 million").
+# Spaces are matched possessively (`\s*+`): what follows each run never starts with a space,
+# and backtracking into runs of spaces would make a long one quadratic.
 _CLOCK_PREFIX_RE = re.compile(
-    r"^\s*[\[(]?\s*(?P<h>[01]?\d|2[0-3])\s*(?:(?P<sep>[:h])|\.(?=\d\d))\s*(?P<m>[0-5]\d)"
-    r"(?::[0-5]\d)?(?!\d)\s*(?P<ampm>(?i:[ap]\.?m\b\.?))?"
-    r"\s*(?P<clue>(?i:uhr\b|h\b)|\(?\s*\b(?:[A-Z]{2,5})\b\s*\)|\b(?:[A-Z]{2,5})\b)?"
-    r"\s*[\])]?\s*(?P<end>[:\-–—|•·,>]+\s*|$)?"
+    r"^\s*+[\[(]?\s*+(?P<h>[01]?\d|2[0-3])\s*+(?:(?P<sep>[:h])|\.(?=\d\d))\s*+(?P<m>[0-5]\d)"
+    r"(?::[0-5]\d)?(?!\d)\s*+(?P<ampm>(?i:[ap]\.?m\b\.?))?"
+    r"\s*+(?P<clue>(?i:uhr\b|h\b)|\(?\s*+\b(?:[A-Z]{2,5})\b\s*+\)|\b(?:[A-Z]{2,5})\b)?"
+    r"\s*+[\])]?\s*+(?P<end>[:\-–—|•·,>]+\s*+|$)?"
 )
 # "95'", "45+2'", "90+4’", "12 min" (a football or rugby match minute), alone or first.
 _MINUTE_RE = re.compile(r"^\s*(\d{1,3})(?:\s*\+\s*(\d{1,2}))?\s*(?:['’′]|(?i:min\b|mn\b))")
@@ -298,14 +352,18 @@ def match_minute(text: str) -> int | None:
 
 def has_clock(text: str) -> bool:
     """True when a short text holds a clock time anywhere ("Horaires : 17h00", "20:08 6 janv")."""
-    found, _ = _find_time(_fold(text))
-    return found is not None
+    found, _ = _find_time(_fold(text[:MAX_DATE_TEXT]))
+    return isinstance(found, time)
 
 
-@lru_cache(maxsize=16384)
 def is_stamp(text: str) -> bool:
     """True for the text of a post's time stamp: a clock first, a match minute, a relative
     time, or a short text with a clock in it (what a live blog prints beside each post)."""
+    return len(text) <= MAX_DATE_TEXT and _is_stamp(text)
+
+
+@lru_cache(maxsize=16384)
+def _is_stamp(text: str) -> bool:
     text = text.strip()
     if not text or not (text[0].isdigit() or text[0] in "[(" or len(text) <= 60):
         return False
@@ -330,8 +388,14 @@ def from_epoch(value: str | None) -> datetime | None:
     return datetime.fromtimestamp(seconds, UTC) if 946684800 <= seconds < 4102444800 else None
 
 
-def stamp_parts(text: str, year: int | None = None) -> tuple[date | None, time | None]:
-    """The date (its year defaulting to `year`) and the clock a short stamp holds, if any."""
-    day, rest = _find_date(_fold(text), year)
+def stamp_parts(text: str, year: int | None = None) -> tuple[date | Refused | None, time | None]:
+    """The date (its year defaulting to `year`) and the clock a short stamp holds, if any.
+
+    An impossible date is Refused, and then its clock is no time either."""
+    day, rest = _find_date(_fold(text[:MAX_DATE_TEXT]), year)
+    if isinstance(day, Refused):
+        return day, None
     clock, _ = _find_time(rest)
+    if isinstance(clock, Refused):
+        return clock, None
     return day, clock

@@ -2,7 +2,9 @@
 
 Every failure of a download (a Twisted `Failure` from Scrapy's errback, or an HTTP status
 that is not a success) becomes a short message starting with its layer ("fetch: ...") and
-a status for the source: "error" for what may heal, "gone" for a 410.
+a status for the source: "error" for what may heal, "gone" for a 410. A redirect Scrapy did
+not follow (its Location is no http(s) URL: `file:`, `data:`, `ftp:`...) says so, and a URL
+whose scheme has no download handler (settings.py enables http and https only) is refused.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from scrapy.exceptions import (
     DownloadFailedError,
     DownloadTimeoutError,
     IgnoreRequest,
+    NotSupported,
     ResponseDataLossError,
 )
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -27,6 +30,9 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseNeverReceived
+
+from crawler.sanitize import clean_text
+from crawler.urls import refusal
 
 
 def http_status_message(status: int) -> str:
@@ -44,7 +50,11 @@ def failure_message(failure: Failure, *, timeout: float, max_size: int) -> tuple
     exc = failure.value
     if isinstance(exc, HttpError):
         status = exc.response.status
+        if 300 <= status < 400:
+            return _unfollowed_redirect(exc.response.headers.get("Location"), status), status
         return http_status_message(status), status
+    if isinstance(exc, NotSupported):
+        return f"fetch: refused: {_reason(exc)} (only http and https are fetched)", None
     if isinstance(exc, DownloadTimeoutError | TimeoutError | TCPTimedOutError):
         return f"fetch: timed out after {timeout:g}s", None
     if isinstance(exc, DownloadCancelledError):
@@ -65,6 +75,15 @@ def failure_message(failure: Failure, *, timeout: float, max_size: int) -> tuple
     if isinstance(exc, ResponseNeverReceived | DownloadFailedError):
         return f"fetch: no response ({_reason(exc)})", None
     return f"fetch: {type(exc).__name__}: {_reason(exc)}", None
+
+
+def _unfollowed_redirect(location: bytes | None, status: int) -> str:
+    """Scrapy follows a redirect to an http(s) URL; one that reaches the spider went elsewhere."""
+    if not location:
+        return f"{http_status_message(status)}: redirect without a Location"
+    target = clean_text(location.decode("latin-1"))
+    why = refusal(target) or "not followed"
+    return f"fetch: HTTP {status}: redirect to {target[:60]!r} refused ({why})"
 
 
 def _reason(exc: BaseException) -> str:

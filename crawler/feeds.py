@@ -3,11 +3,15 @@
 Owns the gate in front of feedparser (a document that declares entities is refused before any
 XML parser sees it: entity bombs, external entities), telling a feed from an HTML page, and
 mapping entries to `RawPost`s. Entry keys: `guid:<guid or Atom id>`, else the canonical link,
-else None (storage then falls back to a content fingerprint).
+else None (storage then falls back to a content fingerprint). feedparser is handed a stream,
+never bytes (it would try them as a file name). An entry link or a next link
+that is no http(s) URL (`file:`, `javascript:`, an `xml:base` pointing elsewhere) is
+dropped; an entry that fails to read is skipped with a warning, the others kept.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from datetime import UTC, datetime
@@ -16,10 +20,12 @@ from xml.sax import SAXException
 
 import feedparser
 
-from crawler.dates import parse_datetime
+from crawler.daterange import Refused, record
+from crawler.dates import read_datetime
+from crawler.guard import Guard
 from crawler.models import PageExtraction, RawPost
 from crawler.text import any_to_text, clean_inline, plain_to_text
-from crawler.urls import canonical_url
+from crawler.urls import refusal, web_url
 
 PROLOG_LIMIT = 65536  # bytes read to find the root element
 FEED_ROOTS = frozenset({"rss", "feed", "rdf", "channel"})
@@ -27,6 +33,10 @@ _DOCTYPE_RE = re.compile(r"<!DOCTYPE\s+([^\s\[>]+)([^\[>]*)(\[)?", re.IGNORECASE
 _ROOT_RE = re.compile(r"<([A-Za-z_][\w.:-]*)")
 _FEED_TYPES = ("rss", "atom", "rdf", "/xml", "+xml")
 _ENTRY_END_RE = re.compile(rb"</(?:[\w.-]+:)?(?:item|entry)\s*>")
+# feedparser spends ~100 µs per element: a document of a million empty elements (8 MB) would
+# take minutes. Only the entries before the MAX_ELEMENTS-th element are read.
+MAX_ELEMENTS = 50_000
+_MARKUP_RE = re.compile(rb"<!\[CDATA\[|<!--|<[A-Za-z_]")
 
 
 class FeedError(Exception):
@@ -98,10 +108,15 @@ def _struct_time(value: Any) -> datetime | None:
 
 
 def _entry_time(entry: Any, name: str, tz: str) -> datetime | None:
-    """The raw string through dates.py (keeps the offset), else feedparser's UTC struct."""
+    """The raw string through dates.py (keeps the offset), else feedparser's UTC struct;
+    none for a date dates.py refused (feedparser would roll "45 Jan" into February)."""
     if name not in entry:  # feedparser falls back from "updated" to "published" on .get()
         return None
-    parsed = parse_datetime(entry.get(name), tz)
+    text = entry.get(name)
+    parsed = read_datetime(text, tz)
+    if isinstance(parsed, Refused):
+        record(text, parsed)
+        return None
     return parsed or _struct_time(entry.get(f"{name}_parsed"))
 
 
@@ -116,11 +131,11 @@ def _entry_body(entry: Any) -> str:
 
 def entry_post(entry: Any, base: str, tz: str) -> RawPost:
     """One feedparser entry → RawPost."""
-    link = (entry.get("link") or "").strip()
-    url = canonical_url(link, base) if link else None
-    if url and not url.startswith(("http://", "https://")):
-        url = None  # feedparser offers an Atom id such as urn:… as the link
-    guid = (entry.get("id") or "").strip()
+    link = entry.get("link") or ""
+    # None too for an Atom id such as urn:… that feedparser offers as the link
+    url = web_url(link, base) if isinstance(link, str) and link.strip() else None
+    guid = entry.get("id") or ""
+    guid = guid.strip() if isinstance(guid, str) else ""
     updated = _entry_time(entry, "updated", tz)
     return RawPost(
         headline=clean_inline(entry.get("title") or ""),
@@ -133,10 +148,41 @@ def entry_post(entry: Any, base: str, tz: str) -> RawPost:
     )
 
 
-def _next_link(parsed: Any, base: str) -> str | None:
+def _next_link(parsed: Any, base: str, warnings: list[str]) -> str | None:
+    """The first rel="next" link that is an http(s) URL (the first refused one is told)."""
+    refused = False
     for link in parsed.feed.get("links") or []:
-        if link.get("rel") == "next" and link.get("href"):
-            return canonical_url(link["href"], base)
+        href = link.get("href")
+        if link.get("rel") != "next" or not href:
+            continue
+        url = web_url(href, base)
+        if url is not None:
+            return url
+        if not refused:
+            warnings.append(f"url: next-page link {href[:40]!r} refused: {refusal(href, base)}")
+            refused = True
+    return None
+
+
+def _element_limit(body: bytes) -> int | None:
+    """Where to cut a document of more than MAX_ELEMENTS elements (after the last entry that
+    ends before the limit), or None. CDATA sections and comments hold no elements."""
+    count, pos = 0, 0
+    while (m := _MARKUP_RE.search(body, pos)) is not None:
+        token = m[0]
+        if token == b"<![CDATA[":
+            end = body.find(b"]]>", m.end())
+        elif token == b"<!--":
+            end = body.find(b"-->", m.end())
+        else:
+            count += 1
+            if count > MAX_ELEMENTS:
+                ends = [e.end() for e in _ENTRY_END_RE.finditer(body, 0, m.start())]
+                return ends[-1] if ends else m.start()
+            end = m.end()
+        if end < 0:
+            return None
+        pos = end
     return None
 
 
@@ -148,14 +194,26 @@ def parse_feed(
     A malformed document keeps the entries read before the fault, with a warning.
     """
     check_document(body)
+    warnings = []
+    cut = _element_limit(body)
+    if cut is not None:
+        body = body[:cut]
+        kept = len(_ENTRY_END_RE.findall(body))
+        warnings.append(
+            f"feed: more than {MAX_ELEMENTS} XML elements: only the first {kept} entries read"
+        )
     headers = {"content-location": url, "content-type": content_type or "application/xml"}
-    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True)
+    # A stream, never the bytes: feedparser tries to open() bytes as a file name first, so a
+    # body reading "/etc/passwd" would have it parse that file.
+    parsed = feedparser.parse(
+        io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
     version = parsed.get("version", "")
     entries = parsed.get("entries") or []
     if not version and not entries:
         reason = parsed.get("bozo_exception") if parsed.get("bozo") else "no RSS or Atom root"
         raise FeedError(f"feed: not a feed: {reason}")
-    result = PageExtraction(path="feed")
+    result = PageExtraction(path="feed", warnings=warnings)
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
         if isinstance(exc, SAXException):
@@ -164,9 +222,13 @@ def parse_feed(
             result.warnings.append(f"feed: malformed XML, kept {len(entries)} entries: {exc}")
         else:
             result.warnings.append(f"feed: {type(exc).__name__}: {exc}")
+    guard = Guard(url)
     for entry in entries:
-        post = entry_post(entry, url, timezone)
-        if post.headline or post.body or post.url:
+        post = guard.run("feed: an entry", lambda e=entry: entry_post(e, url, timezone), None)
+        if post is not None and (post.headline or post.body or post.url):
             result.posts.append(post)
-    result.next_url = _next_link(parsed, url)
+    result.next_url = guard.run(
+        "feed: next link", lambda: _next_link(parsed, url, result.warnings), None
+    )
+    result.warnings.extend(guard.warnings())
     return result

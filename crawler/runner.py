@@ -75,7 +75,9 @@ class CrawlService:
         )
         self._jobs.add(job)
         try:
-            self._crawler.engine.crawl(spider.request(job, spec.url, 1))
+            request = spider.request(job, spec.url, 1)  # None: refused, the job has its error
+            if request is not None:
+                self._crawler.engine.crawl(request)
             return await future
         finally:
             self._jobs.discard(job)

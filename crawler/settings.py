@@ -58,6 +58,9 @@ def scrapy_settings(cfg: CrawlerConfig) -> dict[str, Any]:
             "crawler.middlewares.ExpiringRobotsTxtMiddleware": 100,
             "crawler.middlewares.RetryAfterMiddleware": 560,  # sees responses before Retry
         },
+        # Only http and https are ever fetched: no handler reads a local file, a data: URL,
+        # an S3 bucket or an FTP server, whatever link a page or a redirect holds.
+        "DOWNLOAD_HANDLERS": {"file": None, "data": None, "s3": None, "ftp": None},
         "DEFAULT_REQUEST_HEADERS": {
             "Accept": "text/html,application/xhtml+xml,application/rss+xml,"
             "application/atom+xml,application/xml;q=0.9,*/*;q=0.8",

@@ -9,6 +9,7 @@ comparing texts.
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import unicodedata
 from collections.abc import Collection, Iterator
@@ -16,6 +17,9 @@ from functools import lru_cache
 from typing import TypeAlias
 
 from lxml import etree
+
+from crawler.markup import parse_markup
+from crawler.sanitize import clean_text
 
 # Elements whose whole subtree is never post text.
 DROP_TAGS = frozenset(
@@ -51,7 +55,9 @@ _READ_ALSO_RE = re.compile(
 )
 _READ_ALSO_INITIALS = frozenset("aàlvsrm")
 _ZERO_WIDTH_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_TAG_RE = re.compile(r"<[a-zA-Z/!][^>]*>")
+# A tag ends at the next ">" or before the next "<": `[^>]*` alone would rescan the rest of
+# the text from every "<" of a text without ">" ("<a<a<a…": quadratic).
+_TAG_RE = re.compile(r"<[a-zA-Z/!][^<>]*>")
 _NON_WORD_RE = re.compile(r"[\W_]+")
 _COMBINING_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _FRAGMENT_PARSER = etree.HTMLParser(
@@ -102,19 +108,30 @@ def any_to_text(text: str | None) -> str:
     return html_to_text(text) if looks_like_html(text) else plain_to_text(text)
 
 
-@lru_cache(maxsize=8192)
+_CACHED_MAX = 2000  # longer texts are not cached: the cache would keep them all
+
+
 def normalized(text: str | None) -> str:
     """A comparison key: accents, case, punctuation and spacing ignored."""
     if not text:
         return ""
+    return _normalized(text) if len(text) <= _CACHED_MAX else _normalized.__wrapped__(text)
+
+
+@lru_cache(maxsize=8192)
+def _normalized(text: str) -> str:
     text = clean_inline(text)
     if not text.isascii():
         text = _COMBINING_RE.sub("", unicodedata.normalize("NFKD", text))
     return _NON_WORD_RE.sub(" ", text.casefold()).strip()
 
 
-@lru_cache(maxsize=8192)
 def _chrome_name(name: str) -> bool:
+    return _chrome(name[:_CACHED_MAX])  # a class attribute of megabytes says nothing more
+
+
+@lru_cache(maxsize=8192)
+def _chrome(name: str) -> bool:
     return _CHROME_RE.search(name) is not None
 
 
@@ -176,6 +193,39 @@ def _read_also(el: etree._Element) -> bool | None:
     return not rest.strip(" :.-–—»>")
 
 
+# Elements one text is walked through with every rule (~40 µs each); past that, the rest is
+# read as plain text, so a body of a million elements costs a second, not a minute.
+WALK_BUDGET = 20_000
+_NO_TEXT = frozenset({"script", "style", "noscript", "template"})
+
+
+def _chunks(el: etree._Element) -> int:
+    """How many strings `itertext()` of the parent yields for this child and its tail."""
+    return sum(1 for _ in el.itertext()) + (1 if el.tail else 0)
+
+
+def _rest_text(parent: etree._Element, walked: int) -> str:
+    """The text of the children of `parent` after the first `walked` ones (and their tails),
+    without script and style text: read by lxml at C speed when there is none (no XPath:
+    libxml2 composes `a/b` steps in quadratic time)."""
+    if next(parent.iter(*_NO_TEXT), None) is None:
+        skip = (1 if parent.text else 0) + sum(_chunks(c) for c in parent[:walked])
+        return " ".join(itertools.islice(parent.itertext(), skip, None))
+    parts, hidden = [], 0
+    for child in parent[walked:]:
+        for event, node in etree.iterwalk(child, events=("start", "end")):
+            no_text = node.tag in _NO_TEXT
+            if event == "start":
+                hidden += no_text
+                if not hidden and node.text and isinstance(node.tag, str):
+                    parts.append(node.text)
+                continue
+            hidden -= no_text
+            if not hidden and node.tail:
+                parts.append(node.tail)
+    return " ".join(parts)
+
+
 class _Writer:
     """Accumulates inline text and cuts it into paragraphs at block boundaries."""
 
@@ -183,6 +233,7 @@ class _Writer:
         self.paragraphs: list[str] = []
         self.buffer: list[str] = []
         self.skip = skip
+        self.budget = WALK_BUDGET
 
     def flush(self) -> None:
         if self.buffer:
@@ -206,8 +257,12 @@ class _Writer:
         elif tag in CELL_TAGS:
             self.add(" ")
         self.add(el.text)
+        self.budget -= 1
         skip_card = False
-        for child in el:
+        for walked, child in enumerate(el):
+            if self.budget <= 0:  # this child, its tail and every later sibling, as plain text
+                self.add(" " + _rest_text(el, walked))
+                break
             if skip_card and _is_link_only(child):
                 skip_card = False
             elif child in self.skip or is_chrome(child):
@@ -233,7 +288,9 @@ def iter_paragraphs(
     if isinstance(fragment, str):
         if not fragment.strip():
             return iter(())
-        root = etree.fromstring(f"<html><body>{fragment}</body></html>", _FRAGMENT_PARSER)
+        # lxml refuses a string with NUL, other controls or lone surrogates (JSON "\u0000").
+        markup = clean_text(f"<html><body>{fragment}</body></html>")
+        root = parse_markup(markup, _FRAGMENT_PARSER)
         if root is None:
             return iter(())
     else:

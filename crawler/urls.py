@@ -1,8 +1,14 @@
-"""Canonical URLs: the form under which a link is compared and stored.
+"""Canonical URLs: the form under which a link is compared and stored, and which links are web.
 
 Owns the list of tracking parameters. A canonical URL is absolute, has a lowercase scheme and
 host, no default port, no tracking parameters (the others keep their order and their exact
 encoding) and keeps its fragment, because live-blog posts are told apart by `#post-N`.
+
+Owns too the rule every link from a page or a server passes before it is requested, followed
+or stored: `web_url` accepts http(s) URLs with a host, at most MAX_URL_LENGTH long, and
+nothing else (`file:`, `javascript:`, `data:`, ... in any letter case). A link is read as a
+browser reads it first: C0 controls and spaces around it trimmed, tabs and newlines inside it
+removed, so `java\tscript:` is `javascript:`.
 """
 
 from __future__ import annotations
@@ -23,7 +29,12 @@ TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
 # Parameters that select a page of a paginated live blog, not the live blog itself.
 PAGINATION_PARAMS = frozenset({"page", "pg", "pagenum", "paged", "seite", "offset"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
+WEB_SCHEMES = frozenset(DEFAULT_PORTS)
+# Longer links are refused (and never cached): real ones stay far below, servers cap at 8 KB.
+MAX_URL_LENGTH = 4096
 _SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+_TAB_OR_NEWLINE_RE = re.compile("[\t\n\r]")
 
 
 def is_tracking(name: str) -> bool:
@@ -43,12 +54,26 @@ def _clean_query(query: str) -> str:
     return "&".join(kept)
 
 
-@lru_cache(maxsize=16384)
+def as_browser_reads(url: str) -> str:
+    """The link a browser parses: C0 controls and spaces trimmed, tabs and newlines removed."""
+    url = url.strip().strip(_C0_AND_SPACE)
+    if "\t" in url or "\n" in url or "\r" in url:
+        url = _TAB_OR_NEWLINE_RE.sub("", url)
+    return url
+
+
 def canonical_url(url: str, base: str | None = None) -> str:
     """`url` made absolute against `base` and canonical; non-web URLs come back stripped."""
-    url = url.strip()
+    if len(url) > MAX_URL_LENGTH or (base is not None and len(base) > MAX_URL_LENGTH):
+        return _canonical.__wrapped__(url, base)  # not cached: the cache would hold it
+    return _canonical(url, base)
+
+
+@lru_cache(maxsize=16384)
+def _canonical(url: str, base: str | None) -> str:
+    url = as_browser_reads(url)
     if base and not url.lower().startswith(("http://", "https://")):
-        url = urljoin(base.strip(), url)
+        url = urljoin(as_browser_reads(base), url)
     if not url.lower().startswith(("http://", "https://")):
         return url
     try:
@@ -99,4 +124,41 @@ def same_document(url_a: str, url_b: str) -> bool:
 
 def is_absolute(url: str) -> bool:
     """True for a URL with a scheme."""
-    return bool(_SCHEME_RE.match(url))
+    return bool(_SCHEME_RE.match(as_browser_reads(url)))
+
+
+def scheme_of(url: str) -> str:
+    """The scheme of a link as a browser reads it, lowercased ("" for a relative link)."""
+    m = _SCHEME_RE.match(as_browser_reads(url))
+    return m[0][:-1].lower() if m else ""
+
+
+def refusal(url: object, base: str | None = None) -> str | None:
+    """Why a link from a page or a server is not an http(s) URL vigie may request or store,
+    or None when it is one (relative links are resolved against `base` first)."""
+    if not isinstance(url, str):
+        return f"not a link ({type(url).__name__})"
+    if len(url) > MAX_URL_LENGTH:
+        return f"longer than {MAX_URL_LENGTH} characters"
+    web_form = base is None and url.startswith(("http://", "https://"))
+    found = url if web_form else canonical_url(url, base)
+    scheme = scheme_of(found)
+    if scheme not in WEB_SCHEMES:
+        return f"scheme {scheme[:20]!r} refused" if scheme else "not an absolute link"
+    if len(found) > MAX_URL_LENGTH:
+        return f"longer than {MAX_URL_LENGTH} characters"
+    try:
+        parts = urlsplit(found)
+        parts.port  # noqa: B018 (raises for a port that is not a number)
+    except ValueError:
+        return "invalid port or host"
+    if not parts.hostname:
+        return "no host"
+    return None
+
+
+def web_url(url: object, base: str | None = None) -> str | None:
+    """The canonical http(s) URL of a link from a page or a server, or None (see `refusal`)."""
+    if refusal(url, base) is not None:
+        return None
+    return canonical_url(url, base)  # type: ignore[arg-type]

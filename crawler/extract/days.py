@@ -32,7 +32,7 @@ from crawler.extract.read import Reading
 from crawler.extract.stamps import stamp_texts, text_length, text_of
 from crawler.text import is_chrome
 
-_HEADING_XPATH = etree.XPath(".//h2 | .//h3 | .//h4 | .//h5 | .//h6")  # h1: the page title
+_DAY_HEADINGS = ("h2", "h3", "h4", "h5", "h6")  # h1: the page title
 _SLACK = timedelta(hours=1)
 _YEAR_RE = re.compile(r"\d{4}")
 _CLIMB = 4
@@ -78,7 +78,7 @@ def date_headings(
                 break
             node = node.getparent()
     found = []
-    for el in _HEADING_XPATH(region):
+    for el in region.iterdescendants(*_DAY_HEADINGS):  # no XPath union: quadratic in libxml2
         if el in posts or text_length(el) > 50:
             continue
         text = text_of(el)

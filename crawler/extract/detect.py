@@ -44,9 +44,11 @@ from crawler.extract.stamps import (
     stamp_texts,
     text_length,
     text_of,
+    time_elements,
 )
 from crawler.extract.ticker import continued, ticker_followers, ticker_starts
 from crawler.extract.zones import PageZone
+from crawler.guard import Guard
 from crawler.text import is_chrome
 
 MIN_POSTS = 3
@@ -55,10 +57,6 @@ MIN_TEXT = 15
 MAX_LINK_DENSITY = 0.5
 _MAX_CLIMB = 12
 _SAMPLE = 60  # members whose text is measured to score a list
-_TIME_ELEMENTS = etree.XPath(
-    "//time | //amp-timeago | //body//*[@datetime]"
-    " | //body//abbr[starts-with(@title, '1') or starts-with(@title, '2')]"
-)
 _EPOCH_HOLDERS = etree.XPath(
     "//body//*[@*[contains(local-name(), 'time') or contains(local-name(), 'date')]]"
 )
@@ -214,7 +212,7 @@ def find_post_list(
     page's stamp texts when already scanned (`page_stamps`). Epoch attributes (a post that
     prints "3 hours ago" beside `data-timestamp="…"`) are looked at when nothing else scores."""
     texts = page_stamps(root) if texts is None else texts
-    timed = [el for el in _TIME_ELEMENTS(root) if el.tag != "abbr" or machine_value(el)]
+    timed = [el for el in _page_time_elements(root) if el.tag != "abbr" or machine_value(el)]
     found = _best([*timed, *(el for el, _ in texts)])
     if found is None:
         epochs = [el for el in _EPOCH_HOLDERS(root) if any(epoch_attribute(el))]
@@ -222,6 +220,14 @@ def find_post_list(
     return found
 
 
+def _page_time_elements(root: etree._Element) -> list[etree._Element]:
+    """The page's time elements; in the head only `<time>` and `amp-timeago` count."""
+    head = root.find("head")
+    in_head = set(head.iter()) if head is not None else set()
+    return [el for el in time_elements(root) if el.tag in _TIMES or el not in in_head]
+
+
+_TIMES = frozenset({"time", "amp-timeago"})
 # A class or id token of a readers' comment thread ("live-match-comments" is commentary).
 _COMMENTS_RE = re.compile(
     r"^(?:js-)?(?:comments?|comment-?(?:list|section|thread|area|s-area|container|wrapper|s-list)"
@@ -307,9 +313,11 @@ class HtmlPosts:
         zones: PageZone | None = None,
         earliest: datetime | None = None,
         latest: datetime | None = None,
+        guard: Guard | None = None,
     ) -> None:
         self.root, self.page, self.timezone, self.day, self.now = root, page, timezone, day, now
         self.start, self.zones, self.earliest, self.latest = start, zones, earliest, latest
+        self.guard = guard or Guard(page)
         self._found: PostList | None = None
         self._searched = False
         self._readings: dict[etree._Element, Reading | None] = {}
@@ -345,20 +353,25 @@ class HtmlPosts:
         texts = self._texts if posts is self._found else None
         for member in fresh:
             tz = self.zone_of(member)
-            reading = read_post(
-                member,
-                self.page,
-                tz,
-                self.day.year,
-                followers=posts.followers[index[member]],
-                texts=texts.get(member, []) if texts is not None else None,
+            reading = self.guard.run(
+                "html: a post",
+                lambda m=member, tz=tz: read_post(
+                    m,
+                    self.page,
+                    tz,
+                    self.day.year,
+                    followers=posts.followers[index[m]],
+                    texts=texts.get(m, []) if texts is not None else None,
+                ),
+                None,
             )
-            reading.zone = tz
-            keep = bool(reading.post.headline or reading.post.body)
+            if reading is not None:
+                reading.zone = tz
+            keep = reading is not None and bool(reading.post.headline or reading.post.body)
             self._readings[member] = reading if keep else None
-            if keep:
+            if reading is not None and keep:
                 batch.append(reading)
-        self._resolve(posts, batch)
+        self.guard.run("html: post times", lambda: self._resolve(posts, batch), None)
         return [r for m in members if (r := self._readings.get(m)) is not None]
 
     def _resolve(self, posts: PostList, batch: list[Reading]) -> None:

@@ -23,7 +23,6 @@ from crawler.urls import fragment, without_fragment
 _BODY_CLASS_RE = re.compile(r"content|body|text", re.IGNORECASE)
 _NOT_BODY_RE = re.compile(r"title|headline|meta|time|date|author|share", re.IGNORECASE)
 _SENTENCE_END = tuple(".!?…:;\"'»”)]")
-_COUNTER_RE = re.compile(r"^(.*?)(\d+)$")
 
 
 def html_body(element: etree._Element) -> str:
@@ -36,7 +35,7 @@ def html_body(element: etree._Element) -> str:
             _BODY_CLASS_RE.search(name) and not _NOT_BODY_RE.search(name)
         ):
             return html_to_text(el)
-    skip = set(element.xpath(".//h1|.//h2|.//h3|.//h4|.//h5|.//h6|.//time"))
+    skip = set(element.iterdescendants("h1", "h2", "h3", "h4", "h5", "h6", "time"))
     return html_to_text(element, skip=skip)
 
 
@@ -96,16 +95,26 @@ def clean_headlines(posts: Sequence[RawPost], titles: Sequence[str]) -> None:
         post.headline = clean_headline(post.headline, post.body, labels)
 
 
+def _counter(name: str) -> tuple[str, int] | None:
+    """("post", 12) for "post12": the name and the number it ends with (string operations:
+    a regex would backtrack quadratically on a long run of digits)."""
+    prefix = name.rstrip("0123456789")
+    digits = name[len(prefix) :]
+    if not digits or len(digits) > 18:
+        return None
+    return prefix, int(digits)
+
+
 def drop_positional_keys(posts: Sequence[RawPost]) -> bool:
     """Forget keys that only count the posts ("#post1" … "#post8" from the newest down): the
     next poll gives "#post1" to another post. Creation numbers count down, and are kept."""
     if len(posts) < 2 or any(not p.key for p in posts):
         return False
-    parts = [_COUNTER_RE.match(fragment(p.key)) for p in posts]
-    prefixes = {m.group(1) for m in parts if m}
+    parts = [_counter(fragment(p.key)) for p in posts]
+    prefixes = {m[0] for m in parts if m}
     if any(m is None for m in parts) or len(prefixes) != 1:
         return False
-    numbers = [int(m.group(2)) for m in parts if m]
+    numbers = [m[1] for m in parts if m]
     times = [p.published_at for p in posts]
     if numbers != list(range(1, len(numbers) + 1)) or any(t is None for t in times):
         return False

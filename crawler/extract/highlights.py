@@ -87,10 +87,33 @@ def _title_matches(text: str) -> bool:
 
 
 def _first_heading_text(el: etree._Element) -> str:
-    found = el.xpath(
-        "(.//h1|.//h2|.//h3|.//h4|.//h5|.//h6|.//*[@role='heading']|.//*[contains(@class,'title')])[1]"
-    )
-    return "".join(found[0].itertext()) if found else ""
+    for child in el.iterdescendants():
+        if child.tag in _HEADING_TAGS or child.get("role") == "heading" or _titled(child):
+            return "".join(child.itertext())
+    return ""
+
+
+def _titled(el: etree._Element) -> bool:
+    return isinstance(el.tag, str) and "title" in (el.get("class") or "")
+
+
+def _shown_texts(block: etree._Element) -> list[etree._Element]:
+    """The links, items, headings and title-classed elements of a block, in page order (not an
+    XPath union: libxml2 merges those in time quadratic in their size)."""
+    return [el for el in block.iterdescendants() if _shows_text(el)]
+
+
+def _shows_text(el: etree._Element) -> bool:
+    if el.tag in _SHOWN_TAGS:
+        return True
+    if not isinstance(el.tag, str):
+        return False
+    name = el.get("class") or ""
+    return el.get("itemprop") == "headline" or any(w in name for w in _TITLE_CLASSES)
+
+
+_SHOWN_TAGS = frozenset({"a", "li", "h2", "h3", "h4", "h5", "h6"})
+_TITLE_CLASSES = ("title", "headline")
 
 
 def _by_heading(root: etree._Element) -> list[etree._Element]:
@@ -113,8 +136,12 @@ def _by_heading(root: etree._Element) -> list[etree._Element]:
     return out
 
 
-@lru_cache(maxsize=4096)
 def _name_matches(name: str) -> bool:
+    return _named(name[:500])  # a class attribute of megabytes says nothing more
+
+
+@lru_cache(maxsize=4096)
+def _named(name: str) -> bool:
     return _NAME_RE.search(name) is not None
 
 
@@ -166,10 +193,7 @@ def find_highlights(
             href = a.get("href") or ""
             if "#" in href and _same_page(href, page_url):
                 found.fragments.add(fragment(href))
-        for el in block.xpath(
-            ".//a|.//li|.//h2|.//h3|.//h4|.//h5|.//h6|.//*[@itemprop='headline']"
-            "|.//*[contains(@class,'title') or contains(@class,'headline')]"
-        ):
+        for el in _shown_texts(block):
             text = normalized(clean_inline(" ".join(el.itertext())))
             if text and text != title:
                 found.headlines.add(text)
@@ -177,14 +201,21 @@ def find_highlights(
     return found
 
 
+# Starts at a digit or "(", and spaces are matched possessively: a leading `[\s\-–—]*` would be
+# tried from every dash of a line of dashes, and adjacent `\s*` split a run of spaces.
 _PRINTED_TIME_RE = re.compile(
-    r"[\s\-–—]*\(?\s*\d{1,2}[.:h]\d{2}\s*(?:uhr|h|[ap]\.?m\.?)?\s*\)?\s*$", re.I
+    r"(?:\(\s*+)?\d{1,2}[.:h]\d{2}(?:\s*+(?:uhr|h|[ap]\.?m\.?))?\s*+\)?\s*+$", re.I
 )
+_ITEM_MAX = 400  # a summary item repeats a headline: a longer one is no such item
 
 
 def _item_headline(text: str) -> str:
     """A summary item without the time printed after or before it."""
-    text = _PRINTED_TIME_RE.sub("", clean_inline(text))
+    text = clean_inline(text)
+    if len(text) > _ITEM_MAX:
+        return ""
+    if m := _PRINTED_TIME_RE.search(text):
+        text = text[: m.start()].rstrip(" -–—")
     prefix = clock_prefix(text)
     return normalized(prefix[1] if prefix is not None else text)
 

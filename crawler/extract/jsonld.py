@@ -1,10 +1,12 @@
 """schema.org `LiveBlogPosting` in JSON-LD → posts and coverage times.
 
-Owns reading `<script type="application/ld+json">` blocks (a broken block is skipped, the
-others kept), walking `@graph` and nested objects, and turning every `liveBlogUpdate` into a
-`RawPost`. Bodies that are missing or truncated here, and fields every update shares, are
+Owns reading `<script type="application/ld+json">` blocks (a broken block, or one nested
+deeper than Python's parser goes, is skipped, the others kept), walking `@graph` and nested
+objects, and turning every `liveBlogUpdate` into a `RawPost` (one that fails to read is
+skipped). Bodies that are missing or truncated here, and fields every update shares, are
 completed from the HTML by merge.py. A coverageEndTime equal to the coverageStartTime (a page
-that stamps both with its publication time) ends nothing. The page's own dateModified and
+that stamps both with its publication time) ends nothing, nor does one before 1990 (an
+unset date: the epoch 1970-01-01). The page's own dateModified and
 datePublished (of any article or page object) tell the day clock-only times belong to.
 """
 
@@ -19,7 +21,9 @@ from typing import Any
 
 from lxml import etree
 
+from crawler.daterange import EARLIEST_LIVE
 from crawler.dates import parse_datetime
+from crawler.guard import Guard
 from crawler.models import RawPost
 from crawler.text import any_to_text, clean_inline
 from crawler.urls import canonical_url, fragment, is_absolute, live_blog_url, without_fragment
@@ -89,7 +93,10 @@ def jsonld_blocks(root: etree._Element, warnings: list[str] | None = None) -> li
             out.append(parse_json_lenient(text))
         except ValueError as exc:
             if warnings is not None:
-                warnings.append(f"jsonld: skipped a broken block: {exc}")
+                warnings.append(f"jsonld: skipped a broken block: {str(exc)[:200]}")
+        except RecursionError:
+            if warnings is not None:
+                warnings.append("jsonld: skipped a block nested too deep")
     return out
 
 
@@ -116,15 +123,27 @@ def find_typed(value: Any, type_name: str) -> Iterator[dict[str, Any]]:
             stack.extend(v for v in reversed(item) if isinstance(v, dict | list))
 
 
-def _text(value: Any) -> str:
+_TEXT_DEPTH = 4  # [{"@value": [...]}]: deeper nesting holds no text worth reading
+
+
+def _text(value: Any, depth: int = 0) -> str:
     """A schema.org text value: a string, a list of strings, or {"@value": ...}."""
     if isinstance(value, str):
         return value
+    if depth >= _TEXT_DEPTH:
+        return ""
     if isinstance(value, list):
-        return "\n\n".join(_text(v) for v in value if v)
+        return "\n\n".join(_text(v, depth + 1) for v in value if v)
     if isinstance(value, dict):
-        return _text(value.get("@value") or value.get("text") or "")
+        return _text(value.get("@value") or value.get("text") or "", depth + 1)
     return "" if value is None else str(value)
+
+
+def _one(value: Any) -> str:
+    """A value that should be one string (a URL, a date): the first of a list."""
+    if isinstance(value, list):
+        value = next((v for v in value if v), "")
+    return _text(value)
 
 
 def update_key(raw: str, page_url: str) -> tuple[str | None, str | None]:
@@ -140,13 +159,13 @@ def update_key(raw: str, page_url: str) -> tuple[str | None, str | None]:
 
 
 def _update(obj: dict[str, Any], page_url: str, tz: str) -> RawPost:
-    raw_key = _text(obj.get("url")) or _text(obj.get("@id"))
+    raw_key = _one(obj.get("url")) or _one(obj.get("@id"))
     key, url = update_key(raw_key, page_url)
     return RawPost(
         headline=clean_inline(_text(obj.get("headline") or obj.get("name"))),
         body=any_to_text(_text(obj.get("articleBody") or obj.get("text"))),
-        published_at=parse_datetime(_text(obj.get("datePublished")) or None, tz),
-        updated_at=parse_datetime(_text(obj.get("dateModified")) or None, tz),
+        published_at=parse_datetime(_one(obj.get("datePublished")) or None, tz),
+        updated_at=parse_datetime(_one(obj.get("dateModified")) or None, tz),
         url=url or without_fragment(page_url),
         key=key,
     )
@@ -193,7 +212,7 @@ def _page_dates(block: Any, tz: str) -> list[datetime]:
     for obj in _page_objects(block):
         if _types(obj) & _PAGE_TYPES:
             for name in ("dateModified", "datePublished"):
-                when = parse_datetime(_text(obj.get(name)) or None, tz)
+                when = parse_datetime(_one(obj.get(name)) or None, tz)
                 if when is not None:
                     found.append(when)
     return found
@@ -205,8 +224,12 @@ def extract_jsonld(
     *,
     timezone: str = "UTC",
     now: datetime | None = None,
+    guard: Guard | None = None,
 ) -> LiveBlog:
-    """Posts of every LiveBlogPosting declared in the page's JSON-LD, in document order."""
+    """Posts of every LiveBlogPosting declared in the page's JSON-LD, in document order.
+
+    An update that fails to read is skipped (told by `guard`), the others kept."""
+    guard = guard or Guard(page_url)
     result = LiveBlog()
     page = live_blog_url(page_url)
     for block in jsonld_blocks(root, result.warnings):
@@ -214,20 +237,27 @@ def extract_jsonld(
         for obj in find_typed(block, "LiveBlogPosting"):
             result.found = True
             result.headline = result.headline or clean_inline(_text(obj.get("headline")))
-            start = parse_datetime(_text(obj.get("coverageStartTime")) or None, timezone)
-            end = parse_datetime(_text(obj.get("coverageEndTime")) or None, timezone)
+            start = parse_datetime(_one(obj.get("coverageStartTime")) or None, timezone)
+            end = parse_datetime(_one(obj.get("coverageEndTime")) or None, timezone)
             result.coverage_start = result.coverage_start or start
             result.coverage_end = result.coverage_end or end
             updates = obj.get("liveBlogUpdate") or []
             for item in updates if isinstance(updates, list) else [updates]:
                 if isinstance(item, dict):
-                    result.posts.append(_update(item, page, timezone))
+                    post = guard.run(
+                        "jsonld: an update", lambda i=item: _update(i, page, timezone), None
+                    )
+                    if post is not None:
+                        result.posts.append(post)
     _drop_shared_keys(result.posts, result.warnings)
     for p in result.posts:
         if p.key == page:  # the page itself is no post identity
             p.key = None
     if result.coverage_end is not None and result.coverage_end == result.coverage_start:
         result.warnings.append("jsonld: coverageEndTime equals coverageStartTime, ignored")
+        result.coverage_end = None
+    if result.coverage_end is not None and result.coverage_end < EARLIEST_LIVE:
+        result.warnings.append("jsonld: coverageEndTime before 1990 (a placeholder), ignored")
         result.coverage_end = None
     moment = now or datetime.now(UTC)
     result.ended = result.coverage_end is not None and result.coverage_end <= moment

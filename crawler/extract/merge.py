@@ -46,6 +46,7 @@ from crawler.urls import fragment
 
 _ALNUM_RE = re.compile(r"[^0-9a-z]+")
 _MIN_TAIL = 6
+_MAX_ID = 200  # an id is matched by its tails only up to this length (every tail is indexed)
 
 
 @dataclass(slots=True)
@@ -75,6 +76,8 @@ class IdIndex:
             self._tails = {}
             for name in self.exact:
                 squashed = _squash(name)
+                if len(squashed) > _MAX_ID:
+                    continue
                 for i in range(len(squashed) - _MIN_TAIL + 1):
                     self._tails.setdefault(squashed[i:], set()).add(name)
         return self._tails
@@ -87,7 +90,7 @@ class IdIndex:
         if frag in self.exact:
             return frag, self.exact[frag]
         squashed = _squash(frag)
-        if len(squashed) < _MIN_TAIL or not any(c.isdigit() for c in squashed):
+        if not _MIN_TAIL <= len(squashed) <= _MAX_ID or not any(c.isdigit() for c in squashed):
             return None
         tails = self._tail_index()
         matches = set(tails.get(squashed, ()))  # ids ending with the fragment

@@ -12,8 +12,10 @@ from datetime import UTC, date, datetime
 
 from lxml import etree
 
+from crawler.daterange import EARLIEST_LIVE
 from crawler.dates import parse_datetime
 from crawler.extract import Found
+from crawler.guard import Guard
 from crawler.models import RawPost
 from crawler.text import clean_inline, html_to_text
 from crawler.urls import canonical_url, live_blog_url
@@ -134,11 +136,14 @@ def extract_microdata(
     now: datetime | None = None,
     default_date: date | None = None,
     with_posts: bool = True,
+    guard: Guard | None = None,
 ) -> MicrodataBlog:
     """Posts of the page's microdata LiveBlogPosting (or of stray liveBlogUpdate items).
 
-    With `with_posts=False` only the declaration and the coverage times are read.
+    With `with_posts=False` only the declaration and the coverage times are read. An item
+    that fails to read is skipped (told by `guard`), the others kept.
     """
+    guard = guard or Guard(page_url)
     result = MicrodataBlog()
     page = live_blog_url(page_url)
     scopes = _blog_scopes(root)
@@ -150,9 +155,14 @@ def extract_microdata(
         )
         result.coverage_end = result.coverage_end or _time(props, "coverageEndTime", timezone, None)
     for item in _updates(scopes or [root]) if with_posts else ():
-        post = read_update(item, page, timezone, default_date)
-        if post.headline or post.body:
+        post = guard.run(
+            "microdata: an update",
+            lambda i=item: read_update(i, page, timezone, default_date),
+            None,
+        )
+        if post is not None and (post.headline or post.body):
             result.found.append(Found(post, item))
     moment = now or datetime.now(UTC)
-    result.ended = result.coverage_end is not None and result.coverage_end <= moment
+    end = result.coverage_end
+    result.ended = end is not None and EARLIEST_LIVE <= end <= moment  # earlier: unset
     return result

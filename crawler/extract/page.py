@@ -5,6 +5,10 @@ microdata, merged with the page's HTML posts by merge.py; else the generic detec
 detect.py), decoding bytes, the day clock-only times belong to, the page's own titles (a
 headline equal to one names the blog, not a post), pairing key-moments copies with their
 stream posts, pagination (rel="next") and end of coverage.
+
+Each path and each later step runs guarded (crawler.guard): one that fails on a hostile page
+is skipped with a warning and the others still give their posts. A `<base href>` or a next
+link that is no http(s) URL is ignored with a warning.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from lxml import etree
 
+from crawler.daterange import edge_refusal
 from crawler.dates import parse_date_only, parse_datetime, zone
 from crawler.extract import Found
 from crawler.extract.days import suspect
@@ -22,15 +27,17 @@ from crawler.extract.detect import HtmlPosts, detect_posts
 from crawler.extract.embedded import embedded_posts
 from crawler.extract.fields import clean_headlines
 from crawler.extract.highlights import Highlights, find_highlights, mark, summary_lists
-from crawler.extract.jsonld import extract_jsonld
+from crawler.extract.jsonld import LiveBlog, extract_jsonld
 from crawler.extract.merge import merge_structured
-from crawler.extract.microdata import extract_microdata
+from crawler.extract.microdata import MicrodataBlog, extract_microdata
 from crawler.extract.selectors import extract_selectors
 from crawler.extract.state import state_values
-from crawler.extract.zones import infer_zone
+from crawler.extract.zones import PageZone, infer_zone
+from crawler.guard import Guard
+from crawler.markup import gather_stray, parse_markup
 from crawler.models import PageExtraction, RawPost, Selectors
 from crawler.text import clean_inline, normalized
-from crawler.urls import canonical_url, fragment, live_blog_url
+from crawler.urls import fragment, live_blog_url, refusal, web_url
 
 _META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)""", re.IGNORECASE)
 # What browsers (WHATWG) actually use for these labels.
@@ -68,8 +75,11 @@ _PARSER = etree.HTMLParser(
 def parse_html(text: str) -> etree._Element:
     """The lxml tree of a page (plain etree elements: faster than lxml.html's)."""
     data = text.encode("utf-8", errors="replace").strip()  # libxml2 replaces control chars
-    root = etree.fromstring(data, _PARSER) if data else None
-    return root if root is not None else etree.fromstring(b"<html></html>", _PARSER)
+    root = parse_markup(data, _PARSER) if data else None
+    if root is None:
+        return etree.fromstring(b"<html></html>", _PARSER)
+    gather_stray(root)
+    return root
 
 
 def page_date(
@@ -80,7 +90,8 @@ def page_date(
     declared: Sequence[datetime] = (),
 ) -> date:
     """The day clock-only times belong to: from the heading, title, URL, page metadata or the
-    page's JSON-LD dates (`declared`), else today in the source's timezone."""
+    page's JSON-LD dates (`declared`), else today in the source's timezone. A declared date
+    the output edge would refuse (crawler.daterange) tells no day."""
     for tag in ("h1", "title"):
         el = next(root.iter(tag), None)
         found = parse_date_only("".join(el.itertext())) if el is not None else None
@@ -92,10 +103,11 @@ def page_date(
     for prop in ("article:modified_time", "og:updated_time", "article:published_time"):
         value = root.xpath(f"string(//meta[@property='{prop}' or @name='{prop}']/@content)")
         when = parse_datetime(value.strip(), tz) if value else None
-        if when is not None:
+        if when is not None and edge_refusal(when, now, feed=False) is None:
             return when.astimezone(zone(tz)).date()
-    if declared:
-        return declared[0].astimezone(zone(tz)).date()
+    for when in declared:
+        if edge_refusal(when, now, feed=False) is None:
+            return when.astimezone(zone(tz)).date()
     return now.astimezone(zone(tz)).date()
 
 
@@ -116,11 +128,32 @@ def _titles(root: etree._Element, blog_headline: str) -> list[str]:
     return [t for t in found if t]
 
 
-def _next_url(root: etree._Element, base: str) -> str | None:
+def _next_url(root: etree._Element, base: str, warnings: list[str]) -> str | None:
+    """The first rel="next" link that is an http(s) URL; the first refused one is told in
+    `warnings`."""
+    refused = False
     for el in root.xpath("//link[@rel][@href] | //a[@rel][@href]"):
-        if "next" in el.get("rel", "").lower().split() and el.get("href", "").strip():
-            return canonical_url(el.get("href", ""), base)
+        href = el.get("href", "")
+        if "next" not in el.get("rel", "").lower().split() or not href.strip():
+            continue
+        url = web_url(href, base)
+        if url is not None:
+            return url
+        if not refused:
+            warnings.append(f"url: next-page link {href[:40]!r} refused: {refusal(href, base)}")
+            refused = True
     return None
+
+
+def _base(root: etree._Element, url: str, warnings: list[str]) -> str:
+    """The URL relative links resolve against: `<base href>` when it is an http(s) URL."""
+    href = root.xpath("string(//base/@href)")
+    if not href.strip():
+        return url
+    found = web_url(href, url)
+    if found is None:
+        warnings.append(f"url: <base href={href[:40]!r}> ignored: {refusal(href, url)}")
+    return found or url
 
 
 def _copy_twins(found: list[Found], highlights: Highlights) -> None:
@@ -191,7 +224,8 @@ def extract_page(
     now = now or datetime.now(UTC)
     text = decode_html(html, encoding, result.warnings) if isinstance(html, bytes) else html
     root = parse_html(text)
-    base = canonical_url(root.xpath("string(//base/@href)") or url, url)
+    guard = Guard(url)
+    base = _base(root, url, result.warnings)
     page = live_blog_url(url)
     zones = infer_zone(root, url, configured=timezone, language=language)
     tz = zones.name
@@ -199,10 +233,23 @@ def extract_page(
     if zones.warning:
         result.warnings.append(zones.warning)
 
-    blog = extract_jsonld(root, page, timezone=tz, now=now)
-    day = page_date(root, url, tz, now, blog.page_dates)
-    micro = extract_microdata(
-        root, page, timezone=tz, now=now, default_date=day, with_posts=selectors is None
+    blog = guard.run(
+        "jsonld", lambda: extract_jsonld(root, page, timezone=tz, now=now, guard=guard), LiveBlog()
+    )
+    today = now.astimezone(zone(tz)).date()
+    day = guard.run("page date", lambda: page_date(root, url, tz, now, blog.page_dates), today)
+    micro = guard.run(
+        "microdata",
+        lambda: extract_microdata(
+            root,
+            page,
+            timezone=tz,
+            now=now,
+            default_date=day,
+            with_posts=selectors is None,
+            guard=guard,
+        ),
+        MicrodataBlog(),
     )
     result.warnings.extend(blog.warnings)
     result.is_liveblog = blog.found or micro.is_liveblog
@@ -210,42 +257,89 @@ def extract_page(
 
     if selectors is not None:
         found = extract_selectors(
-            root, page, selectors, timezone=tz, default_date=day, now=now, languages=languages
+            root,
+            page,
+            selectors,
+            timezone=tz,
+            default_date=day,
+            now=now,
+            languages=languages,
+            guard=guard,
         )
         result.path = "selectors"
     else:
-        start = blog.coverage_start or micro.coverage_start
-        earliest, latest = _bounds(root, tz, now, [start, *blog.page_dates])
-        posts = HtmlPosts(
-            root, page, timezone=tz, day=day, now=now, start=start, zones=zones,
-            earliest=earliest, latest=latest,
-        )  # fmt: skip
-        titles = _titles(root, blog.headline)
-        found, result.path = [], ""
-        updates = [p for p in blog.posts if p.headline or p.body or p.key or p.published_at]
-        if updates or micro.found:  # empty stubs ({"@type": "BlogPosting"}) name nothing
-            merged = merge_structured(updates, micro.found, posts, root, page, titles=titles)
-            found = [f for f in merged.found if f.post.headline or f.post.body]
-            result.path = merged.path if found else ""
-        if not found and (detected := detect_posts(posts)):
-            found = [Found(r.post, r.element) for r in detected]
-            clean_headlines([f.post for f in found], titles)
-            result.path = "detected"
-        embedded = _embedded(root, page, tz, len(found))
-        if embedded:  # a client-side page: more posts in its state than in its HTML
-            found, result.path = [Found(p) for p in embedded], "embedded"
-            clean_headlines(embedded, titles)
-        if not found and (blog.found or micro.is_liveblog):
-            result.path = "jsonld" if blog.found else "microdata"
-        for f in found:  # a structured time far off the page's own dates is no time
-            if suspect(f.post.published_at, earliest, latest):
-                f.post.published_at, f.post.time_approximate = None, False
+        found, result.path = _without_selectors(
+            root, page, blog, micro, zones, day, now, guard, result.warnings
+        )
 
-    highlights = find_highlights(root, page, [f.element for f in found if f.element is not None])
+    elements = [f.element for f in found if f.element is not None]
+    highlights = guard.run(
+        "highlights", lambda: find_highlights(root, page, elements), Highlights()
+    )
     pairs = [(f.post, f.element) for f in found]
-    mark(pairs, highlights)
-    mark(pairs, summary_lists(root, pairs))
-    _copy_twins(found, highlights)
+    guard.run("highlights", lambda: mark(pairs, highlights), None)
+    guard.run("summary lists", lambda: mark(pairs, summary_lists(root, pairs)), None)
+    guard.run("key-moments copies", lambda: _copy_twins(found, highlights), None)
     result.posts = [f.post for f in found]
-    result.next_url = _next_url(root, base)
+    result.next_url = guard.run("pagination", lambda: _next_url(root, base, result.warnings), None)
+    result.warnings.extend(guard.warnings())
     return result
+
+
+def _without_selectors(
+    root: etree._Element,
+    page: str,
+    blog: LiveBlog,
+    micro: MicrodataBlog,
+    zones: PageZone,
+    day: date,
+    now: datetime,
+    guard: Guard,
+    warnings: list[str],
+) -> tuple[list[Found], str]:
+    """The posts of a page without configured selectors, and the path that found them:
+    structured data merged with the HTML posts, else the detector, else embedded state."""
+    tz = zones.name
+    start = blog.coverage_start or micro.coverage_start
+    earliest, latest = guard.run(
+        "page dates", lambda: _bounds(root, tz, now, [start, *blog.page_dates]), (None, now)
+    )
+    posts = HtmlPosts(
+        root, page, timezone=tz, day=day, now=now, start=start, zones=zones,
+        earliest=earliest, latest=latest, guard=guard,
+    )  # fmt: skip
+    titles = _titles(root, blog.headline)
+    found, path = [], ""
+    updates = [p for p in blog.posts if p.headline or p.body or p.key or p.published_at]
+    if updates or micro.found:  # empty stubs ({"@type": "BlogPosting"}) name nothing
+        merged = guard.run(
+            "merge with the HTML posts",
+            lambda: merge_structured(updates, micro.found, posts, root, page, titles=titles),
+            None,
+        )
+        if merged is None:  # the structured posts alone, as they are
+            found = [Found(p) for p in updates] + micro.found
+            path = "jsonld" if updates else "microdata"
+        else:
+            found = [f for f in merged.found if f.post.headline or f.post.body]
+            path = merged.path if found else ""
+    if not found and (detected := guard.run("detector", lambda: detect_posts(posts), [])):
+        found = [Found(r.post, r.element) for r in detected]
+        guard.run("headlines", lambda: clean_headlines([f.post for f in found], titles), None)
+        path = "detected"
+    embedded = guard.run("embedded state", lambda: _embedded(root, page, tz, len(found)), [])
+    if embedded:  # a client-side page: more posts in its state than in its HTML
+        found, path = [Found(p) for p in embedded], "embedded"
+        guard.run("headlines", lambda: clean_headlines(embedded, titles), None)
+    if not found and (blog.found or micro.is_liveblog):
+        path = "jsonld" if blog.found else "microdata"
+    off = [f.post for f in found if suspect(f.post.published_at, earliest, latest)]
+    if off:  # a structured time far off the page's own dates is no time
+        first = off[0].published_at.isoformat() if off[0].published_at else ""
+        warnings.append(
+            f"dates: post times far off the page's own dates left empty ({len(off)}, first:"
+            f" {first})"
+        )
+    for post in off:
+        post.published_at, post.time_approximate = None, False
+    return found, path

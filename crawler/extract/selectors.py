@@ -18,6 +18,7 @@ from parsel.csstranslator import HTMLTranslator
 
 from crawler.dates import parse_date_only, parse_datetime, zone
 from crawler.extract import ExtractError, Found
+from crawler.guard import Guard
 from crawler.models import RawPost, Selectors
 from crawler.relative import parse_ago
 from crawler.text import clean_inline, html_to_text
@@ -163,20 +164,29 @@ def extract_selectors(
     default_date: date | None = None,
     now: datetime | None = None,
     languages: tuple[str, ...] = (),
+    guard: Guard | None = None,
 ) -> list[Found]:
-    """Every element matched by `spec.post` that holds a headline or a body, in page order."""
+    """Every element matched by `spec.post` that holds a headline or a body, in page order.
+
+    A post that fails to read is skipped (told by `guard`); an invalid expression
+    (ExtractError) fails the page."""
+    guard = guard or Guard(page_url)
     page = live_blog_url(page_url)
     found = []
     for post in _elements(select(root, spec.post)):
-        raw = read_post(
-            post,
-            spec,
-            page,
-            timezone=timezone,
-            default_date=default_date,
-            now=now,
-            languages=languages,
+        raw = guard.run(
+            "selectors: a post",
+            lambda p=post: read_post(
+                p,
+                spec,
+                page,
+                timezone=timezone,
+                default_date=default_date,
+                now=now,
+                languages=languages,
+            ),
+            None,
         )
-        if raw.headline or raw.body:
+        if raw is not None and (raw.headline or raw.body):
             found.append(Found(raw, post))
     return found

@@ -18,7 +18,9 @@ from functools import lru_cache
 
 from lxml import etree
 
+from crawler.daterange import Refused, record
 from crawler.dates import (
+    MAX_DATE_TEXT,
     clock_prefix,
     from_epoch,
     is_stamp,
@@ -34,17 +36,37 @@ from crawler.text import clean_inline, is_chrome
 
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 META_MAX = 80  # a stamp's box holds little text: the time, an author, a "permalink" label
-_TIME_ELEMENTS = etree.XPath(
-    ".//time | .//amp-timeago | .//*[@datetime] | .//abbr[starts-with(@title, '1')]"
-    " | .//abbr[starts-with(@title, '2')]"
-)
+# Elements are picked in Python, not by an XPath union: libxml2 merges the node sets of a
+# union in time quadratic in their size (minutes for a page of 100,000 stamps).
+_TIME_TAGS = frozenset({"time", "amp-timeago"})
 _EPOCH_HOLDERS = etree.XPath(
     "descendant-or-self::*[@*[contains(local-name(), 'time') or contains(local-name(), 'date')]]"
 )
 _DIGIT_RE = re.compile(r"\d")
 _NO_TEXT = frozenset({"script", "style", "noscript", "template"})
 _NOT_META = frozenset({"p", "blockquote", "li", *HEADINGS})
-_HAS_BLOCK_TEXT = etree.XPath("boolean(.//p | .//h1 | .//h2 | .//h3 | .//h4 | .//h5 | .//h6)")
+_BLOCK_TEXT_TAGS = ("p", *sorted(HEADINGS))
+
+
+def time_elements(scope: etree._Element) -> list[etree._Element]:
+    """The time-like elements inside `scope`, in page order: `<time>`, `amp-timeago`, any
+    `[datetime]`, an `<abbr>` whose title starts like a date or an epoch (hAtom)."""
+    return [el for el in scope.iterdescendants() if _time_like(el)]
+
+
+def _time_like(el: etree._Element) -> bool:
+    tag = el.tag
+    if tag in _TIME_TAGS:
+        return True
+    if not isinstance(tag, str):
+        return False
+    if tag == "abbr" and (el.get("title") or "")[:1] in ("1", "2"):
+        return True
+    return el.get("datetime") is not None
+
+
+def _has_block_text(el: etree._Element) -> bool:
+    return next(el.iterdescendants(*_BLOCK_TEXT_TAGS), None) is not None
 
 
 @dataclass(slots=True)
@@ -137,7 +159,7 @@ def meta_box(anchor: etree._Element, post: etree._Element) -> etree._Element:
         parent = box.getparent()
         if parent is None or parent is post or parent.tag in _NOT_META:
             return box
-        if text_length(parent) > META_MAX or _HAS_BLOCK_TEXT(parent):
+        if text_length(parent) > META_MAX or _has_block_text(parent):
             return box
         box = parent
     return box
@@ -146,12 +168,15 @@ def meta_box(anchor: etree._Element, post: etree._Element) -> etree._Element:
 @lru_cache(maxsize=8192)
 def _stamp_text(
     text: str, year: int | None
-) -> tuple[date | None, time | None, int | None, tzinfo | None, Ago | None]:
-    """(day, clock, match minute, printed zone, relative time) of a stamp's text."""
+) -> tuple[date | Refused | None, time | None, int | None, tzinfo | None, Ago | None]:
+    """(day, clock, match minute, printed zone, relative time) of a stamp's text; Refused
+    for a stamp with an impossible date (its clock must not take another day)."""
     ago = parse_ago(text)
     if ago is not None:
         return None, None, None, None, ago
     day, clock = stamp_parts(text, year)
+    if isinstance(day, Refused):
+        return day, None, None, None, None
     minute = match_minute(text) if clock is None else None
     prefix = clock_prefix(text)
     if prefix is not None and clock is None:
@@ -160,8 +185,10 @@ def _stamp_text(
 
 
 def _text_stamp(text: str, stamp: Stamp, year: int | None) -> None:
-    day, clock, minute, stamp.offset, ago = _stamp_text(text, year)
-    if ago is not None:
+    day, clock, minute, stamp.offset, ago = _stamp_text(text[:MAX_DATE_TEXT], year)
+    if isinstance(day, Refused):
+        record(text, day)
+    elif ago is not None:
         stamp.ago = ago
     elif minute is not None:
         stamp.minute = minute
@@ -243,19 +270,20 @@ def read_stamp(
     scopes = [post, *inside]
     timed: set[etree._Element] = set()
     for scope in scopes:
-        for el in _TIME_ELEMENTS(scope):
+        for el in time_elements(scope):
             timed.update(el.iter())
             if in_chrome(el, scope):  # the date of a linked article, a tweet, a video
                 continue
             label = f"{text_of(el)} {el.get('title', '')}"
             when = _machine_time(el, tz)
             boxes.append(meta_box(el, scope))
+            value = machine_value(el)
             if says_updated(label):
                 stamp.updated = stamp.updated or when
             elif when is not None and stamp.at is None:
                 stamp.at = when
-            elif when is None and not stamp.found:
-                _text_stamp(label, stamp, year)
+            elif when is None and not stamp.found and not (value and value in label):
+                _text_stamp(label, stamp, year)  # not the refused machine value read again
     if texts is None:
         texts = [(el, text) for scope in scopes for el, text in stamp_texts(scope)]
     for el, text in texts:

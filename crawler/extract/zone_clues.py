@@ -114,7 +114,10 @@ _STATEMENT_HINT_RE = re.compile(r"time|heure|horaire|zeit|\(", re.IGNORECASE)
 MAX_STATEMENT = 160  # a statement is a short note or label, not a paragraph
 _COMBINING_RE = re.compile("[\u0300-\u036f]")
 _LEADING_RE = re.compile(r"^(?:the|la|le|les|l'|der|die|das|en|in)\s+")
-_TRAILING_RE = re.compile(r"\s+(?:time|times|zeit|sommerzeit|standard|summer|heure|ortszeit)$")
+# Starts where a run of spaces starts: from inside a long run `\s+` would rescan it (quadratic).
+_TRAILING_RE = re.compile(
+    r"(?<!\s)\s+(?:time|times|zeit|sommerzeit|standard|summer|heure|ortszeit)$"
+)
 
 
 def fold(text: str) -> str:

@@ -1,5 +1,7 @@
 """The long-lived spider: fetches the pages of each crawl job handed to it, follows
-pagination, and resolves the job's future with a `CrawlResult`.
+pagination, and resolves the job's future with a `CrawlResult` (cleaned: crawler.sanitize).
+Only http(s) URLs become requests: a next-page link to anything else is dropped with a
+warning (the documents' edge drops it already; this is the last gate before the downloader).
 
 It never closes on idle: the runner keeps feeding it requests for as long as vigie runs,
 which keeps connections, robots.txt and throttling state warm between polls.
@@ -27,6 +29,8 @@ from crawler.errors import failure_message
 from crawler.extract import ExtractError
 from crawler.feeds import FeedError
 from crawler.models import CrawlResult, RawPost, SourceSpec, Validators
+from crawler.sanitize import clean_result
+from crawler.urls import refusal
 
 log = logging.getLogger("vigie.crawler")
 
@@ -60,7 +64,7 @@ class CrawlJob:
             self.result.error = error
             self.result.status = status or "error"
         self.result.duration = time.monotonic() - self.started
-        self.future.set_result(self.result)
+        self.future.set_result(clean_result(self.result))
 
 
 def _header(response: Response, name: str) -> str | None:
@@ -102,7 +106,17 @@ class SourceSpider(Spider):
     def _keep_open(self) -> None:
         raise DontCloseSpider
 
-    def request(self, job: CrawlJob, url: str, page: int) -> Request:
+    def request(self, job: CrawlJob, url: str, page: int) -> Request | None:
+        """The request for one page of a job; None (the job finished) for a non-web URL."""
+        why = refusal(url)
+        if why is not None:
+            message = f"url: refused to fetch {url[:60]!r}: {why}"
+            if page == 1:
+                job.finish("error", f"fetch: {message}")
+            else:
+                job.result.warnings.append(message)
+                job.finish()
+            return None
         headers = {}
         if page == 1 and job.validators:
             if job.validators.etag:
@@ -168,7 +182,8 @@ class SourceSpider(Spider):
             job.full or job.is_known is None or not all(job.is_known(p) for p in extraction.posts)
         )
         if next_url and next_url not in job.visited and page < job.spec.max_pages and deeper:
-            return [self.request(job, next_url, page + 1)]
+            follow = self.request(job, next_url, page + 1)
+            return [follow] if follow is not None else []
         job.finish()
         return []
 
@@ -190,6 +205,7 @@ class SourceSpider(Spider):
                 message,
                 len(job.result.posts),
             )
+            job.result.warnings.append(f"page {page}: {message}")
             job.finish()
             return
         job.result.http_status = status

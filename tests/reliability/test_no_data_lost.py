@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,10 @@ def test_readers_never_disturb_the_writing_daemon(tmp_path: Path) -> None:
             cwd=str(tmp_path),
         )
         try:
+            # Readers only read: the daemon creates the database, they wait for it to exist.
+            deadline = time.monotonic() + 60
+            while not (tmp_path / "vigie.db").exists() and time.monotonic() < deadline:
+                time.sleep(0.2)
             seen = []
             for _ in range(12):
                 out = run_vigie(config, "updates", "--format", "json", "--limit", "500")

@@ -11,6 +11,7 @@ import time
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -24,13 +25,19 @@ from tests.newsroom.timeline import fixture_state
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
-def vigie(config: Path, *args: str) -> subprocess.Popen[bytes]:
+def vigie(config: Path, *args: str, log: str = "vigie") -> subprocess.Popen[bytes]:
+    """The real CLI; its stderr goes to `<log>.log` beside the config (a pipe nobody reads
+    would fill up and block a long-running daemon)."""
     return subprocess.Popen(
         [sys.executable, "-m", "vigie", "--config", str(config), *args],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=(config.parent / f"{log}.log").open("wb"),
         cwd=str(config.parent),
     )
+
+
+def log_tail(config: Path, log: str) -> str:
+    return (config.parent / f"{log}.log").read_text(errors="replace")[-3000:]
 
 
 def per_source(store: Store, model: type) -> dict[str, int]:
@@ -59,11 +66,11 @@ def test_two_run_once_processes_at_the_same_time(pg_url: str, tmp_path: Path) ->
         config = write_config(tmp_path / "config.toml", newsroom_sources(site), storage_url=pg_url)
         for _ in range(3):
             procs = [
-                vigie(config, "run", "--once"),
-                vigie(config, "crawl", *[s["name"] for s in newsroom_sources(site)]),
+                vigie(config, "run", "--once", log="once"),
+                vigie(config, "crawl", *[s["name"] for s in newsroom_sources(site)], log="crawl"),
             ]
-            for p in procs:
-                assert p.wait(timeout=120) == 0, p.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
+            for p, log in zip(procs, ("once", "crawl"), strict=True):
+                assert p.wait(timeout=120) == 0, log_tail(config, log)
     finally:
         site.stop()
     store = Store(pg_url)
@@ -111,17 +118,33 @@ def taken_over(pg_url: str, since: float) -> bool:
     ) and bool(runs)
 
 
+def polled_by(pg_url: str, pid: int, sources: list[dict[str, Any]]) -> bool:
+    """Every source has a crawl record made by the worker of process `pid`."""
+    store = Store(pg_url)
+    try:
+        runs = runs_by_source(store)
+    except Exception:  # the schema may not exist yet
+        return False
+    finally:
+        store.close()
+    return all(any(f":{pid}:" in (w or "") for _, _, w in runs.get(s["name"], ())) for s in sources)
+
+
 def test_a_second_daemon_takes_over_a_dead_ones_sources(pg_url: str, tmp_path: Path) -> None:
     site = Newsroom(auto_advance=1.0)
     site.start()
     try:
         sources = newsroom_sources(site, interval="1s")
         config = write_config(tmp_path / "config.toml", sources, storage_url=pg_url)
-        first = vigie(config, "run")
+        first = vigie(config, "run", log="first")
         second = None
         try:
-            time.sleep(5)  # the first worker claims every source
-            second = vigie(config, "run")
+            # The first worker claims every source: wait until it has polled each (a loaded
+            # machine may take longer than any fixed sleep to start a daemon).
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and not polled_by(pg_url, first.pid, sources):
+                time.sleep(0.5)
+            second = vigie(config, "run", log="second")
             time.sleep(5)  # the second finds them all leased
             first.send_signal(signal.SIGKILL)
             first.wait(timeout=10)
@@ -132,7 +155,7 @@ def test_a_second_daemon_takes_over_a_dead_ones_sources(pg_url: str, tmp_path: P
             while time.monotonic() < deadline and not taken_over(pg_url, killed_at + 1):
                 time.sleep(1)
             second.send_signal(signal.SIGTERM)
-            assert second.wait(timeout=15) == 0
+            assert second.wait(timeout=15) == 0, log_tail(config, "second")
         finally:
             for p in (first, second):
                 if p is not None and p.poll() is None:
