@@ -67,7 +67,9 @@ Selection = Annotated[UpdateFilter, Depends(selection)]
 
 def update_selection(
     f: Selection,
-    search: Annotated[str | None, Query(max_length=MAX_QUERY_CHARS, description=SEARCH_HELP)] = None,
+    search: Annotated[
+        str | None, Query(max_length=MAX_QUERY_CHARS, description=SEARCH_HELP)
+    ] = None,
 ) -> UpdateFilter:
     """`/updates`: the selection, searched with `search`."""
     f.search = search

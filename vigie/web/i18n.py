@@ -183,7 +183,7 @@ MESSAGES: dict[str, dict[str, Message]] = {
         "search.filtered": "Mises à jour",
         "search.help": (
             "Tous les mots sont requis ; « une expression » entre guillemets droits trouve "
-            "ces mots à la suite ; -mot ou -\"une expression\" exclut. Accents et casse "
+            'ces mots à la suite ; -mot ou -"une expression" exclut. Accents et casse '
             "ne comptent pas."
         ),
         "search.filters": "Filtres",

@@ -70,9 +70,7 @@ class Busy(Exception):
 @dataclass(eq=False)
 class _Page:
     key: Hashable
-    queue: asyncio.Queue[Event | None] = field(
-        default_factory=lambda: asyncio.Queue(QUEUE_EVENTS)
-    )
+    queue: asyncio.Queue[Event | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_EVENTS))
 
 
 class ChangeFeed:

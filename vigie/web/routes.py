@@ -195,9 +195,7 @@ class Web:
         def sources_page(request: Request) -> Response:
             with web.store.read_session() as session:
                 rows = views.sources_data(web.config, session)
-            shown = [
-                r | {"status": views.source_status(r), "chart": views.chart(r)} for r in rows
-            ]
+            shown = [r | {"status": views.source_status(r), "chart": views.chart(r)} for r in rows]
             return page(
                 request,
                 "sources.html",
@@ -290,4 +288,3 @@ class Web:
             )
 
         return router
-
