@@ -29,8 +29,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from storage.db import Store
 from storage.changes import latest_revision_id
+from storage.db import Store
 from storage.queries import (
     MAX_ID,
     QueryError,
@@ -46,8 +46,6 @@ from vigie.config import Config, shown
 from vigie.docs import add_docs
 from vigie.filters import ParamError, check_sources
 from vigie.selection import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
     Sources,
     page_json,
     search_selection,

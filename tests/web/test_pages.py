@@ -24,7 +24,6 @@ from tests.web.pages import (
     HOSTILE,
     HOSTILE_HEADLINES,
     TOKEN,
-    TYPO,
     event_handlers,
     parse,
     seed_web,
