@@ -148,9 +148,9 @@
     badge.addEventListener("click", function () {
       unseen = 0;
       showBadge();
-      window.scrollTo({ top: 0, behavior: "smooth" });
       var first = rows()[0];
-      if (first) select(first);
+      if (first) select(first); // before scrolling: selecting scrolls to the row itself
+      window.scrollTo({ top: 0, behavior: "smooth" });
     });
   }
   window.addEventListener("scroll", function () {
