@@ -17,7 +17,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -165,6 +164,15 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
+def at_step(base: str, site: Newsroom, step: int) -> None:
+    """The newsroom at `step` at least (for a test run alone), and the daemon caught up."""
+    while site.step < step:
+        site.advance()
+    count = len(site.state.posts)
+    for source in SOURCES:
+        wait_for(f"{source}: step {site.step}", lambda s=source: len(stored(base, s)) >= count)
+
+
 def headlines(r: Reader) -> list[str]:
     return r.page.locator("#updates > li.update h2.headline").all_inner_texts()
 
@@ -257,7 +265,7 @@ def test_an_edit_shows_as_a_word_diff(
     base, site = newsroom
     r = reader(base)
     r.open("/")
-    wait_for("the correction is stored", lambda: site.step >= 3)
+    at_step(base, site, 3)
     row(r, EDITED_POST).get_by_text("edited 2×").click()
     r.page.wait_for_url(re.compile(r"/updates/\d+#revisions$"))
     revision = r.page.locator("section#revisions article.revision").first
@@ -294,7 +302,7 @@ def test_search_with_accents_and_a_phrase(
     newsroom: tuple[str, Newsroom], reader: Callable[..., Reader]
 ) -> None:
     base, site = newsroom
-    wait_for("step 3 is stored", lambda: any(u["headline"] == NEW_POST for u in stored(base, SOURCES[0])))
+    at_step(base, site, 3)
     r = reader(base)
     r.open("/")
     r.page.keyboard.press("/")
