@@ -405,3 +405,48 @@ def test_hostile_headlines_render_as_text_and_run_nothing(
     assert r.page.locator("h1#headline").inner_text() == HOSTILE_HEADLINES[1]
     r.open(f"/?source={HOSTILE}")
     r.shot("hostile")
+
+
+# --- contrast -------------------------------------------------------------------------------
+
+# For every element with its own text: its colour against the first opaque background
+# behind it, as WCAG 2 computes contrast (relative luminance). Returns the worst ones.
+CONTRAST = """() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const worst = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim());
+    const style = getComputedStyle(el);
+    if (!own || style.visibility === "hidden" || !el.getClientRects().length) continue;
+    if (el.closest(".visually-hidden, .skip")) continue;
+    const a = lum(rgb(style.color).slice(0, 3)), b = lum(background(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize), bold = Number(style.fontWeight) >= 700;
+    const large = size >= 24 || (size >= 18.6 && bold);
+    if (ratio < (large ? 3 : 4.5)) worst.push(`${el.tagName}.${el.className}: ${ratio.toFixed(2)}`);
+  }
+  return worst;
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_contrast_is_enough(
+    newsroom: tuple[str, Newsroom], reader: Callable[..., Reader], scheme: str
+) -> None:
+    base, _ = newsroom
+    r = reader(base, color_scheme=scheme)
+    for path in ("/", "/search?q=tempête", "/sources", "/updates/3", "/stories/1"):
+        r.open(path)
+        r.page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+        assert r.page.evaluate(CONTRAST) == [], (scheme, path)
