@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from storage.search import SQLITE_FOLDS, parse_query
 
@@ -14,11 +15,13 @@ from storage.search import SQLITE_FOLDS, parse_query
 _WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f])+")
 _FOLD = str.maketrans(dict(SQLITE_FOLDS))
 SCAN_CHARS = 20_000  # of a body looked through for its first match
+FIRST_SCAN = 2_000  # looked through first: most first matches are near the start
 SNIPPET_CHARS = 280
 
 Pieces = list[tuple[str, bool]]  # (text, matched)
 
 
+@lru_cache(maxsize=65_536)  # news text repeats its words: each is folded once
 def fold(word: str) -> str:
     """A word as the index compares it: œ → oe and the like, no accents, no case."""
     decomposed = unicodedata.normalize("NFKD", word.translate(_FOLD))
@@ -37,8 +40,11 @@ class Marker:
             return []
         words = [(m.start(), m.end(), fold(m.group())) for m in _WORD.finditer(text)]
         folded = [w[2] for w in words]
+        firsts = {term[0] for term in self.terms}
         spans: list[tuple[int, int]] = []
         for i in range(len(words)):
+            if folded[i] not in firsts:
+                continue
             for term in self.terms:
                 if tuple(folded[i : i + len(term)]) == term:
                     end = words[i + len(term) - 1][1]
@@ -64,8 +70,7 @@ class Marker:
     def snippet(self, body: str, width: int = SNIPPET_CHARS) -> Pieces:
         """About `width` characters of the body around its first match (its start when
         nothing matches), cut at spaces, with … where text was left out."""
-        head = body[:SCAN_CHARS]
-        spans = self._spans(head)
+        spans = self._spans(body[:FIRST_SCAN]) or self._spans(body[:SCAN_CHARS])
         first = spans[0][0] if spans else 0
         start = max(0, first - width // 3)
         if start:
