@@ -359,3 +359,18 @@ def test_sources_show_health_and_arrivals_per_hour(client: TestClient) -> None:
     assert len(bars) == 24 and float(bars[-1].get("height")) > 0
     assert cards[0].cssselect("svg[role=img][aria-label]")
     assert "22" in cards[0].cssselect("dl.facts")[0].text_content()
+
+
+def test_every_page_on_both_databases(db_url: str, tmp_path: Path) -> None:
+    seed_web(db_url)
+    for client in client_for(write_config(tmp_path, db_url)):
+        index = client.get("/?limit=200").json()
+        assert len(index["updates"]) == 26 and all(
+            r["copies"] for r in index["updates"] if r["source"] != HOSTILE
+        )
+        for path in paths(client):
+            assert "<main" in page(client, path).text, path
+        counts = [s["posts_per_hour"]["counts"][-1] for s in client.get("/sources").json()]
+        assert counts == [22, 22, 4]
+        marks = parse(page(client, "/search?q=elysee").text).cssselect("mark")
+        assert {m.text_content() for m in marks} >= {"ÉLYSÉE"}
