@@ -253,3 +253,32 @@ def test_changes_and_hourly_arrivals(store: Store) -> None:
     assert later == {"live": [0] * 24}
     with pytest.raises(ValueError, match="hours"), store.read_session() as session:
         arrivals_per_hour(session, 0)
+
+
+def test_a_render_that_fails_costs_only_its_kind_of_page(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'vigie.db'}"
+    store = Store(url)
+    ids = seed(store)
+
+    def render(session: Any, changes: Any, key: Any) -> list[live.Event]:
+        if key == ("bad",):
+            raise ValueError("a template bug")
+        return [live.Event(c.revision_id, "update", "{}") for c in changes]
+
+    async def scenario() -> list[bytes]:
+        feed = live.ChangeFeed(store, render, poll=0.05)
+        after = await asyncio.to_thread(newest_revision, url)
+        good, bad = await feed.stream(("good",), after), await feed.stream(("bad",), after)
+        await anext(good), await anext(bad)
+        await asyncio.to_thread(publish, url, ids["live"], "live", "MALGRÉ UN BUG")
+        got = [await asyncio.wait_for(anext(good), WAIT)]
+        await asyncio.to_thread(publish, url, ids["live"], "live", "ET ENCORE UN")
+        got.append(await asyncio.wait_for(anext(good), WAIT))  # the watcher went on
+        await feed.close()
+        return got
+
+    try:
+        got = asyncio.run(scenario())
+    finally:
+        store.close()
+    assert all(b"event: update" in g for g in got)

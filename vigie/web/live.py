@@ -145,7 +145,18 @@ class ChangeFeed:
             for missing in range(last + 1, newest):
                 if missing not in seen and len(self._gaps) < BATCH * 5:
                     self._gaps.setdefault(missing, now)
-            return newest, {key: self.render(session, changes, key) for key in keys}
+            return newest, {key: self._rendered(session, changes, key) for key in keys}
+
+    def _rendered(self, session: Session, changes: Sequence[Change], key: Hashable) -> list[Event]:
+        """The events of one kind of page; none when rendering fails (a bug, logged): the
+        watcher goes on, and the pages get those rows when they next load."""
+        try:
+            return self.render(session, changes, key)
+        except SQLAlchemyError:
+            raise
+        except Exception:
+            log.exception("live: cannot render %d changes for %r", len(changes), key)
+            return []
 
     # --- one page ----------------------------------------------------------------------------
 
@@ -162,7 +173,7 @@ class ChangeFeed:
             changes = changes_after(session, after, limit=REPLAY + 1)
             if len(changes) > REPLAY:
                 return [], True
-            return (self.render(session, changes, key) if changes else []), False
+            return (self._rendered(session, changes, key) if changes else []), False
 
     async def stream(self, key: Hashable, after: int | None) -> AsyncIterator[bytes]:
         """The server-sent events of one page: what it missed after `after`, then every
