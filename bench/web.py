@@ -61,17 +61,18 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _server_ms(response: http.client.HTTPResponse) -> float:
+def _server_ms(response: http.client.HTTPResponse, metric: str = "app") -> float:
     timing = response.getheader("server-timing") or ""
     for part in timing.split(","):
         name, _, params = part.strip().partition(";")
-        if name == "app" and params.startswith("dur="):
+        if name == metric and params.startswith("dur="):
             return float(params[4:])
-    raise RuntimeError(f"no Server-Timing app;dur in {timing!r}")
+    raise RuntimeError(f"no Server-Timing {metric};dur in {timing!r}")
 
 
-def _get(conn: http.client.HTTPConnection, path: str, accept: str) -> tuple[float, float]:
-    """(round trip in s, server time in ms or nan) of one GET on a kept-alive connection."""
+def _get(conn: http.client.HTTPConnection, path: str, accept: str) -> tuple[float, float, float]:
+    """(round trip in s, server time and CPU time in ms, or nan) of one GET on a
+    kept-alive connection."""
     start = time.perf_counter()
     conn.request("GET", path, headers={"Accept": accept})
     response = conn.getresponse()
@@ -79,22 +80,25 @@ def _get(conn: http.client.HTTPConnection, path: str, accept: str) -> tuple[floa
     spent = time.perf_counter() - start
     if response.status != 200:
         raise RuntimeError(f"GET {path}: {response.status} {body[:200]!r}")
-    server = _server_ms(response) if accept == HTML else float("nan")
-    return spent, server
+    if accept != HTML:
+        return spent, float("nan"), float("nan")
+    return spent, _server_ms(response), _server_ms(response, "cpu")
 
 
-def _renders(port: int, paths: list[str]) -> tuple[list[float], list[float]]:
-    """(server times of the pages in s, round trips of their JSON twins in s)."""
+def _renders(port: int, paths: list[str]) -> tuple[list[float], list[float], list[float]]:
+    """(server times of the pages, their CPU times, round trips of their JSON twins), s."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    pages, twins = [], []
+    pages, cpu, twins = [], [], []
     try:
         for path in paths:
-            pages.append(_get(conn, path, HTML)[1] / 1000)
+            _, server, used = _get(conn, path, HTML)
+            pages.append(server / 1000)
+            cpu.append(used / 1000)
             joined = "&" if "?" in path else "?"
             twins.append(_get(conn, path + joined + "format=json", "application/json")[0])
     finally:
         conn.close()
-    return pages, twins
+    return pages, cpu, twins
 
 
 def _page_metrics(sizes: Sizes, log: Callable[[str], None]) -> list[Metric]:
@@ -125,14 +129,24 @@ def _page_metrics(sizes: Sizes, log: Callable[[str], None]) -> list[Metric]:
         try:
             _renders(server.port, timelines[:5] + searches[:5])  # warm the caches
             for page, paths in (("timeline", timelines), ("search", searches)):
-                times, twins = _renders(server.port, paths)
+                times, cpu, twins = _renders(server.port, paths)
+                note = f"{len(paths)} pages at {size:,} updates, server time (Server-Timing)"
                 metrics += latency_metrics(
                     f"web_{page}_p{{p}}_{label}",
                     times,
                     twins,
                     "p{p} round trip of the JSON twins (?format=json)",
                     100.0,
-                    f"{len(paths)} pages at {size:,} updates, server time (Server-Timing)",
+                    note,
+                )
+                metrics.append(
+                    Metric(
+                        f"web_{page}_cpu_p95_{label}",
+                        percentile(cpu, 95) * 1000,
+                        "ms",
+                        note="CPU time of the server process per page (one request at a "
+                        "time): what a page costs whatever else loads the machine",
+                    )
                 )
         finally:
             server.stop()
@@ -220,7 +234,7 @@ def _live_metrics(sizes: Sizes) -> list[Metric]:
             server = searching.Server(folder, db)
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-                _get(conn, "/", HTML)
+                _get(conn, "/", HTML)  # the templates loaded, the caches warm
                 conn.close()
                 base_rss = rss_mb(server.proc.pid)
                 with store.read_session() as session:
