@@ -253,6 +253,11 @@ def test_french_and_english(folder: tuple[Path, str]) -> None:
         assert parse(page(client, "/search").text).get("lang") == "fr"  # remembered
         assert parse(page(client, "/search?lang=en").text).get("lang") == "en"
         assert parse(page(client, "/?lang=xx").text).get("lang") == "en"  # unknown: kept
+        for path in [*paths(client), "/search?q=tempête&edited=true"]:
+            for lang in ("fr", "en"):
+                joined = "&" if "?" in path else "?"
+                tree = parse(page(client, f"{path}{joined}lang={lang}").text)
+                assert tree.get("lang") == lang, path
 
 
 # --- the token -----------------------------------------------------------------------------
