@@ -6,8 +6,13 @@ told to reload. The store's change feed and hourly counts on SQLite and PostgreS
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,7 +26,7 @@ from crawler.models import RawPost
 from storage.activity import arrivals_per_hour
 from storage.changes import changes_after, latest_revision_id
 from storage.db import Store
-from tests.api.test_api import serve
+from tests.api.test_api import free_port, serve
 from tests.seeded import raw_posts, save, seed
 from tests.web.pages import seed_web, write_config
 from vigie.web import live
@@ -282,3 +287,38 @@ def test_a_render_that_fails_costs_only_its_kind_of_page(tmp_path: Path) -> None
     finally:
         store.close()
     assert all(b"event: update" in g for g in got)
+
+
+def test_serve_stops_promptly_with_live_pages_open(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'vigie.db'}"
+    seed_web(url)
+    port = free_port()
+    config = write_config(tmp_path, url)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vigie", "--config", str(config), "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(base + "/openapi.json", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.2)
+        with httpx.Client(timeout=WAIT) as client, contextlib.ExitStack() as opened:
+            for _ in range(3):
+                stream = opened.enter_context(client.stream("GET", f"{base}/live"))
+                assert next(stream.iter_lines()).startswith("retry:")
+            proc.terminate()
+            # within the grace given to open streams; uvicorn ends by the signal it caught
+            # (as it does with no page open)
+            assert proc.wait(timeout=WAIT) in (0, -signal.SIGTERM)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
