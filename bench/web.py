@@ -44,8 +44,9 @@ from bench.common import (
 )
 from crawler.models import CrawlResult, RawPost
 from storage.changes import latest_revision_id
+from storage.crawls import save_crawl
 from storage.db import Store
-from storage.writes import ensure_sources, save_crawl
+from storage.sources import ensure_sources
 from vigie.web.live import POLL_SECONDS
 
 HTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"

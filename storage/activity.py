@@ -1,5 +1,5 @@
 """How many updates each source brought in per hour: arrivals (first_seen_at) counted by
-clock hour in UTC, read from `ix_updates_first_seen` alone (migration 0004)."""
+clock hour in UTC, read from `ix_updates_first_seen` alone (migration 0005)."""
 
 from __future__ import annotations
 

@@ -31,15 +31,10 @@ from sqlalchemy.orm import Session
 
 from storage.changes import latest_revision_id
 from storage.db import Store
-from storage.queries import (
-    MAX_ID,
-    QueryError,
-    UpdateFilter,
-    find_updates,
-    list_updates,
-    source_names,
-)
+from storage.filters import MAX_ID, QueryError, UpdateFilter
+from storage.queries import find_updates, list_updates
 from storage.search import MAX_QUERY_CHARS
+from storage.sources import source_names
 from vigie import __version__
 from vigie.atom import ID_PREFIX, FeedInfo, build_feed
 from vigie.config import Config, shown

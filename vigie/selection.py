@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request
 
-from storage.queries import Page, UpdateFilter
+from storage.filters import Page, UpdateFilter
 from storage.search import MAX_QUERY_CHARS
 from vigie.filters import ParamError, parse_when
 from vigie.output import plain

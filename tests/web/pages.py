@@ -12,7 +12,7 @@ from lxml import html as lxml_html
 
 from crawler.models import RawPost
 from storage.db import Store
-from storage.writes import ensure_sources
+from storage.sources import ensure_sources
 from tests.seeded import edit_headline, save, seed
 
 TYPO = "LE GOUVERNEMENT PROMET DES INDEMINSATIONS RAPIDES"

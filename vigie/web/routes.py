@@ -19,7 +19,9 @@ from starlette.types import Scope
 
 from storage.changes import Change, latest_revision_id
 from storage.db import Store
-from storage.queries import MAX_ID, UpdateFilter, find_updates, source_names
+from storage.filters import MAX_ID, UpdateFilter
+from storage.queries import find_updates
+from storage.sources import source_names
 from vigie.config import Config
 from vigie.filters import check_sources
 from vigie.selection import Sources, search_selection

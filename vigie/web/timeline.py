@@ -20,7 +20,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from storage.changes import Change
-from storage.queries import UpdateFilter, encode_cursor, find_updates
+from storage.cursors import encode_cursor
+from storage.filters import UpdateFilter
+from storage.queries import find_updates
 from storage.story_views import story_members
 from vigie.output import plain
 

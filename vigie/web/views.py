@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from storage.activity import arrivals_per_hour
-from storage.queries import MAX_LIMIT, UpdateFilter, get_update, list_updates, sources_overview
+from storage.filters import MAX_LIMIT, UpdateFilter
+from storage.queries import get_update, list_updates
+from storage.sources import sources_overview
 from vigie.config import Config
 from vigie.diff import word_diff_parts
 from vigie.output import iso, plain

@@ -1,7 +1,7 @@
 """an index on when updates arrived, for arrivals per hour and --seen-since
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-03 10:00:00
 
 `ix_updates_first_seen` on (first_seen_at, source_id): the sources page counts each
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
