@@ -24,7 +24,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from bench.common import ROOT, SIZES, Metric, Sizes, machine
 
-BENCHMARKS = ("poll", "ingest", "repoll", "neardup", "search", "memory")
+BENCHMARKS = ("poll", "ingest", "repoll", "neardup", "search", "memory", "web")
 
 
 def _progress(message: str) -> None:
@@ -57,6 +57,10 @@ def run_one(name: str, sizes: Sizes, *, with_pg: bool) -> list[Metric]:
         from bench import memory
 
         return memory.bench(sizes)
+    if name == "web":
+        from bench import web
+
+        return web.bench(sizes, log=_progress)
     raise ValueError(f"unknown benchmark {name!r}")
 
 

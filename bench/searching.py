@@ -98,7 +98,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class _Server:
+class Server:
     """`vigie serve` on a store, in a child process."""
 
     def __init__(self, folder: Path, db: Path) -> None:
@@ -198,7 +198,7 @@ def bench(sizes: Sizes, log: Callable[[str], None] = print) -> list[Metric]:
     )
     with workdir("search") as folder:
         try:
-            server = _Server(folder, path)
+            server = Server(folder, path)
         except RuntimeError as exc:
             metrics.append(not_measured(f"search_p95_http_{label}", "ms", str(exc), 50.0))
             return metrics

@@ -115,6 +115,7 @@ class Update(Base):
         Index("ix_updates_published", "published_at"),
         Index("ix_updates_headline_hash", "headline_hash"),
         Index("ix_updates_story", "story_id"),
+        Index("ix_updates_first_seen", "first_seen_at", "source_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,7 +1,9 @@
 """The read-only HTTP API of `vigie serve`: JSON endpoints mirroring the CLI (/updates,
-/updates/{id}, /sources, /stories/{id}), an index of them at /, OpenAPI docs (/docs, with
-Swagger UI served from the package: it works offline; /openapi.json) and Atom feeds out
-(/feeds/{source}.atom, /feeds/search.atom?q=...).
+/search, /updates/{id}, /sources, /stories/{id}), the timeline with an index of them at /,
+OpenAPI docs (/docs, with Swagger UI served from the package: it works offline;
+/openapi.json) and Atom feeds out (/feeds/{source}.atom, /feeds/search.atom?q=...).
+The same URLs are web pages for browsers (vigie/web: a request asking for text/html gets
+the page, every other one the JSON, as before the pages existed).
 
 One Store per app, one read-only session per request (it never takes SQLite's write lock
 nor writes on PostgreSQL). With `[api] token` set, every data endpoint asks for it: as a
@@ -17,7 +19,6 @@ import binascii
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -27,37 +28,38 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from storage.changes import latest_revision_id
 from storage.db import Store
 from storage.filters import MAX_ID, QueryError, UpdateFilter
-from storage.queries import find_updates, get_update, list_updates
+from storage.queries import find_updates, list_updates
 from storage.search import MAX_QUERY_CHARS
-from storage.sources import source_names, sources_overview
+from storage.sources import source_names
 from vigie import __version__
 from vigie.api_models import SourceOut, StoryOut, UpdateDetail, UpdatePage
 from vigie.atom import ID_PREFIX, FeedInfo, build_feed
 from vigie.config import Config
 from vigie.config_values import shown
 from vigie.docs import add_docs
-from vigie.filters import ParamError, check_sources, parse_when
-from vigie.output import plain
-from vigie.rows import history_with_diffs, source_rows
+from vigie.filters import ParamError, check_sources
+from vigie.selection import (
+    Sources,
+    page_json,
+    search_selection,
+    update_selection,
+)
+from vigie.web import add_web
+from vigie.web.timeline import DEFAULT_LIMIT as TIMELINE_LIMIT
+from vigie.web.timeline import timeline
+from vigie.web.views import sources_data, story_detail, update_detail
 
-MAX_LIMIT = 1000  # rows per page, whatever the client asks
-DEFAULT_LIMIT = 100
 FEED_ENTRIES = 50
 ATOM = "application/atom+xml"
 CHALLENGE = 'Bearer realm="vigie", Basic realm="vigie"'
 
 
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-Sources = Annotated[list[str] | None, Query(description="Source name (repeatable)")]
-
-
-def _when(value: str | None, name: str) -> datetime | None:
-    try:
-        return parse_when(value, name)
-    except ParamError as exc:
-        raise HTTPException(400, str(exc)) from None
+Selection = Annotated[UpdateFilter, Depends(update_selection)]
+Searched = Annotated[UpdateFilter, Depends(search_selection)]
 
 
 def _authorizer(token: str | None) -> Any:
@@ -131,8 +133,19 @@ def create_app(config: Config, store: Store | None = None) -> FastAPI:
         check_sources(config, session, names or (), "source")
 
     @app.get("/", include_in_schema=False)
-    def index(request: Request) -> dict[str, Any]:
-        """What this server answers (a web page will take this place for browsers)."""
+    def index(
+        request: Request,
+        source: Sources = None,
+        cursor: Annotated[str | None, Query(description="next_cursor of a page")] = None,
+        limit: Annotated[int, Query(ge=1)] = TIMELINE_LIMIT,
+    ) -> dict[str, Any]:
+        """What this server answers, and the timeline (the JSON of the page at /): the
+        newest updates, one row per story (`copies`), and where to follow it live."""
+        with db.read_session() as session:
+            known(session, source)
+            after = latest_revision_id(session)  # before the rows: nothing falls between
+            page = timeline(session, source or (), cursor=cursor, limit=limit)
+        live = request.url_for("live").include_query_params(after=after)
         return {
             "name": "vigie",
             "version": __version__,
@@ -141,84 +154,56 @@ def create_app(config: Config, store: Store | None = None) -> FastAPI:
             "endpoints": sorted(
                 {route.path for route in app.routes if getattr(route, "include_in_schema", 0)}
             ),
+            "live": str(live.include_query_params(source=source) if source else live),
+            "updates": page.rows,
+            "next_cursor": page.next_cursor,
+            "next": (
+                str(request.url.include_query_params(cursor=page.next_cursor))
+                if page.next_cursor
+                else None
+            ),
         }
 
-    @app.get("/updates", response_model=UpdatePage, response_model_exclude_unset=True)
-    def updates(
-        request: Request,
-        source: Sources = None,
-        since: Annotated[
-            str | None, Query(description="Published at or after: ISO 8601 or a duration (2h)")
-        ] = None,
-        until: Annotated[
-            str | None, Query(description="Published at or before: ISO 8601 or a duration")
-        ] = None,
-        seen_since: Annotated[
-            str | None,
-            Query(description="Arrived (first seen by vigie) at or after: ISO 8601 or 2h"),
-        ] = None,
-        search: Annotated[
-            str | None,
-            Query(max_length=MAX_QUERY_CHARS, description='Words, "phrases", -excluded'),
-        ] = None,
-        highlighted: Annotated[bool, Query(description="Key moments only")] = False,
-        edited: Annotated[bool, Query(description="Edited updates only")] = False,
-        collapse: Annotated[bool, Query(description="One row per story")] = False,
-        order: Annotated[str | None, Query(description="newest or rank")] = None,
-        limit: Annotated[int, Query(ge=1, description=f"At most {MAX_LIMIT}")] = DEFAULT_LIMIT,
-        cursor: Annotated[str | None, Query(description="next_cursor of a page")] = None,
-    ) -> dict[str, Any]:
-        """Stored updates, newest first (best match first when searching), a page at a time."""
-        f = UpdateFilter(
-            sources=source or (),
-            since=_when(since, "since"),
-            until=_when(until, "until"),
-            seen_since=_when(seen_since, "seen_since"),
-            highlighted=True if highlighted else None,
-            edited=True if edited else None,
-            search=search,
-            collapse=collapse,
-            order=order,
-            cursor=cursor,
-            limit=min(limit, MAX_LIMIT),
-        )
+    def run_page(request: Request, f: UpdateFilter) -> dict[str, Any]:
         with db.read_session() as session:
-            known(session, source)
+            known(session, list(f.sources))
             page = find_updates(session, f)
-        after = page.next_cursor
-        return {
-            "updates": [plain(r) for r in page.rows],
-            "limit": f.limit,
-            "next_cursor": after,
-            "next": str(request.url.include_query_params(cursor=after)) if after else None,
-        }
+        return page_json(request, f, page)
+
+    @app.get("/updates", response_model=UpdatePage, response_model_exclude_unset=True)
+    def updates(request: Request, f: Selection) -> dict[str, Any]:
+        """Stored updates, newest first (best match first when searching), a page at a time."""
+        return run_page(request, f)
+
+    @app.get("/search", response_model=UpdatePage, response_model_exclude_unset=True)
+    def search(request: Request, f: Searched) -> dict[str, Any]:
+        """The JSON of the search page: what /updates?search=q answers (without `q`, the
+        selection unsearched)."""
+        return run_page(request, f)
 
     @app.get("/updates/{update_id}", response_model=UpdateDetail, response_model_exclude_unset=True)
     def update(update_id: Id) -> dict[str, Any]:
         """One update with its revisions (word diffs) and its copies in other sources."""
         with db.read_session() as session:
-            row = get_update(session, update_id)
+            row = update_detail(session, update_id)
         if row is None:
             raise HTTPException(404, f"no update with id {update_id}")
-        row["history"] = [plain(r) for r in history_with_diffs(row["history"])]
-        row["sightings"] = [plain(r) for r in row["sightings"]]
-        return plain(row)
+        return row
 
     @app.get("/sources", response_model=list[SourceOut])
     def sources() -> list[dict[str, Any]]:
-        """The configured sources with their crawl state."""
+        """The configured sources with their crawl state and their arrivals per hour."""
         with db.read_session() as session:
-            states = sources_overview(session, list(names))
-        return [plain(r) for r in source_rows(config, states)]
+            return sources_data(config, session)
 
     @app.get("/stories/{story_id}", response_model=StoryOut, response_model_exclude_unset=True)
     def story(story_id: Id) -> dict[str, Any]:
         """The copies of one news item across sources, newest first."""
         with db.read_session() as session:
-            rows = list_updates(session, UpdateFilter(story=story_id, limit=MAX_LIMIT))
-        if not rows:
+            found = story_detail(session, story_id)
+        if found is None:
             raise HTTPException(404, f"no story with id {story_id}")
-        return {"story": story_id, "updates": [plain(r) for r in rows]}
+        return found
 
     def atom(body: bytes) -> Response:
         return Response(content=body, media_type=ATOM)
@@ -272,4 +257,5 @@ def create_app(config: Config, store: Store | None = None) -> FastAPI:
         )
         return atom(build_feed(info, rows, api_link(request)))
 
+    add_web(app, config, db)
     return app

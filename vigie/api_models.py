@@ -11,7 +11,7 @@ from datetime import datetime
 from types import UnionType
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, Field, create_model
 
 from storage.rows import ListedUpdateRow
 from vigie.rows import DiffedRevision, SourceRow
@@ -39,7 +39,18 @@ def model_of(row: Any, name: str) -> type[BaseModel]:
 
 UpdateOut = model_of(ListedUpdateRow, "UpdateOut")
 RevisionOut = model_of(DiffedRevision, "RevisionOut")
-SourceOut = model_of(SourceRow, "SourceOut")
+
+
+class PostsPerHour(BaseModel):
+    from_: str = Field(alias="from")  # the start of the first hour (UTC)
+    counts: list[int]  # updates first seen in each of the last 24 hours, oldest first
+
+
+SourceOut = create_model(
+    "SourceOut",
+    __base__=model_of(SourceRow, "SourceRowOut"),
+    posts_per_hour=(PostsPerHour, ...),  # what the sources page charts (vigie/web)
+)
 UpdateDetail = create_model(
     "UpdateDetail",
     __base__=UpdateOut,

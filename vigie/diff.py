@@ -1,6 +1,7 @@
 """Readable word diffs between two revisions: [-removed-] {+added+} as plain text (JSON, the
-API), or as rich Text with the removed words struck out in red and the added ones in green
-(`vigie show`), the words made safe for a terminal and never read as markup."""
+API), as pieces for the web page to mark up, or as rich Text with the removed words struck
+out in red and the added ones in green (`vigie show`), the words made safe for a terminal
+and never read as markup."""
 
 from __future__ import annotations
 
@@ -29,6 +30,12 @@ def _parts(old: str, new: str) -> Iterator[tuple[str, str]]:
             yield "added", added
         elif added:
             yield "equal", added
+
+
+def word_diff_parts(old: str, new: str) -> list[tuple[str, str]]:
+    """The pieces of `word_diff` as ("equal" | "removed" | "added", text): for a web page,
+    which marks them up itself (vigie/web)."""
+    return list(_parts(old, new))
 
 
 def word_diff(old: str, new: str) -> str:

@@ -1,5 +1,5 @@
-"""The commands that serve and maintain the store: `serve` (the read-only HTTP API and Atom
-feeds, vigie/api.py) and `reindex` (the full-text index rebuilt)."""
+"""The commands that serve and maintain the store: `serve` (the web pages, the read-only
+HTTP API and Atom feeds, vigie/api.py) and `reindex` (the full-text index rebuilt)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ def serve(
         int | None, typer.Option(min=1, max=65535, help=r"Port to listen on \[api.port]")
     ] = None,
 ) -> None:
-    """Serve the read-only HTTP API and Atom feeds (docs at /docs) until SIGTERM/SIGINT."""
+    """Serve the web pages, the read-only HTTP API and Atom feeds (docs at /docs) until
+    SIGTERM/SIGINT."""
     import uvicorn
 
     from vigie.api import create_app
+    from vigie.web.live import SHUTDOWN_GRACE
 
     cfg = config()
     host = host or cfg.api.host
@@ -33,7 +35,14 @@ def serve(
         )
     with open_store(cfg) as store:
         try:
-            uvicorn.run(create_app(cfg, store), host=host, port=port, log_config=None)
+            # Live pages keep their streams open: on SIGTERM they get a few seconds.
+            uvicorn.run(
+                create_app(cfg, store),
+                host=host,
+                port=port,
+                log_config=None,
+                timeout_graceful_shutdown=SHUTDOWN_GRACE,
+            )
         except SystemExit as exc:
             if exc.code not in (0, None):
                 raise fail(f"serve: cannot serve on {host}:{port}", 1) from None
