@@ -31,6 +31,7 @@ from storage.sources import sources_overview
 log = logging.getLogger("vigie.daemon")
 
 STOP_GRACE = 5.0  # seconds in-flight polls may take to finish after SIGTERM
+RESCHEDULE_GAP = timedelta(milliseconds=20)  # see _run_source
 STARTUP_SPREAD = 0.2  # seconds between overdue sources at start, to avoid a thundering herd
 
 
@@ -130,7 +131,10 @@ class Daemon:
             self._schedule(name, retry)
             return
         if report.next_run_at is not None and self._still_wanted(name):
-            self._schedule(name, report.next_run_at)
+            # Never due at once: when the next run is already past (a save slower than the
+            # interval), the new job would fire before this run has ended, be skipped
+            # (max_instances) and, a date job, dropped: the source never polled again.
+            self._schedule(name, max(report.next_run_at, self.clock() + RESCHEDULE_GAP))
         elif report.next_run_at is None and report.status != "error":
             log.info(
                 "source %s: %s, no further polls", name, "ended" if report.ended else report.status

@@ -245,3 +245,40 @@ def test_a_source_another_worker_holds_is_looked_at_when_its_lease_ends(
     crawler = ScriptedCrawler({"shared": unchanged})
     assert with_daemon(config, store, crawler, clock)(scenario) == held_until + later(1)
     assert crawler.validators == {}  # it did not crawl
+
+
+def test_a_poll_that_returns_late_keeps_its_source_polled(store: Store, tmp_path: Path) -> None:
+    """A poll that returns when its next run is already due (a save slower than the
+    interval on a loaded machine) must not lose the source: a date job due at once would
+    fire while this run still counts as running, be skipped by `max_instances=1` and,
+    having no next fire time, be dropped for good."""
+    config = config_of(tmp_path, store.url, ["late"])
+    reports: list[Any] = []
+
+    async def main() -> None:
+        daemon = Daemon(config, store)  # the real clock: APScheduler fires on it
+        daemon.poller.crawler = ScriptedCrawler({"late": unchanged})  # type: ignore[assignment]
+        daemon.poller.sync_sources()
+        poll = daemon.poller.poll
+
+        async def late_poll(source: Any) -> Any:
+            report = await poll(source)
+            report.next_run_at = datetime.now(UTC) - later(1)  # due before it returned
+            reports.append(report)
+            return report
+
+        daemon.poller.poll = late_poll  # type: ignore[method-assign]
+        daemon.scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=UTC)
+        daemon.scheduler.start()
+        try:
+            daemon._schedule("late", datetime.now(UTC))
+            deadline = asyncio.get_running_loop().time() + 20
+            while len(reports) < 3 and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.05)
+        finally:
+            daemon.stop_event.set()
+            daemon.scheduler.shutdown(wait=False)
+            daemon.poller.close()
+
+    asyncio.run(main())
+    assert len(reports) >= 3, f"polled {len(reports)} times: the source was dropped"
