@@ -27,7 +27,7 @@ from crawler.encoding import decode, header_charset
 from crawler.guard import Guard
 from crawler.models import PageExtraction, RawPost
 from crawler.text import any_to_text, clean_inline, plain_to_text
-from crawler.urls import refusal, web_url
+from crawler.urls import first_next_url, web_url
 
 PROLOG_LIMIT = 65536  # bytes read to find the root element
 FEED_ROOTS = frozenset({"rss", "feed", "rdf", "channel"})
@@ -143,18 +143,9 @@ def entry_post(entry: Any, base: str, tz: str) -> RawPost:
 
 def _next_link(parsed: Any, base: str, warnings: list[str]) -> str | None:
     """The first rel="next" link that is an http(s) URL (the first refused one is told)."""
-    refused = False
-    for link in parsed.feed.get("links") or []:
-        href = link.get("href")
-        if link.get("rel") != "next" or not href:
-            continue
-        url = web_url(href, base)
-        if url is not None:
-            return url
-        if not refused:
-            warnings.append(f"url: next-page link {href[:40]!r} refused: {refusal(href, base)}")
-            refused = True
-    return None
+    links = parsed.feed.get("links") or []
+    hrefs = (link.get("href") for link in links if link.get("rel") == "next" and link.get("href"))
+    return first_next_url(hrefs, base, warnings)
 
 
 def _element_limit(body: bytes) -> int | None:

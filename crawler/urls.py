@@ -14,6 +14,7 @@ removed, so `java\tscript:` is `javascript:`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
@@ -162,3 +163,17 @@ def web_url(url: object, base: str | None = None) -> str | None:
     if refusal(url, base) is not None:
         return None
     return canonical_url(url, base)  # type: ignore[arg-type]
+
+
+def first_next_url(hrefs: Iterable[str], base: str, warnings: list[str]) -> str | None:
+    """The first of these rel="next" links that is an http(s) URL; the first refused one
+    is told in `warnings`."""
+    refused = False
+    for href in hrefs:
+        url = web_url(href, base)
+        if url is not None:
+            return url
+        if not refused:
+            warnings.append(f"url: next-page link {href[:40]!r} refused: {refusal(href, base)}")
+            refused = True
+    return None

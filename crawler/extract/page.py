@@ -37,7 +37,7 @@ from crawler.guard import Guard
 from crawler.markup import gather_stray, parse_markup
 from crawler.models import PageExtraction, RawPost, Selectors
 from crawler.text import clean_inline, loose_key
-from crawler.urls import fragment, live_blog_url, refusal, web_url
+from crawler.urls import first_next_url, fragment, live_blog_url, refusal, web_url
 
 _PARSER = etree.HTMLParser(
     recover=True, remove_comments=True, remove_pis=True, huge_tree=True, encoding="utf-8"
@@ -103,18 +103,12 @@ def _titles(root: etree._Element, blog_headline: str) -> list[str]:
 def _next_url(root: etree._Element, base: str, warnings: list[str]) -> str | None:
     """The first rel="next" link that is an http(s) URL; the first refused one is told in
     `warnings`."""
-    refused = False
-    for el in root.xpath("//link[@rel][@href] | //a[@rel][@href]"):
-        href = el.get("href", "")
-        if "next" not in el.get("rel", "").lower().split() or not href.strip():
-            continue
-        url = web_url(href, base)
-        if url is not None:
-            return url
-        if not refused:
-            warnings.append(f"url: next-page link {href[:40]!r} refused: {refusal(href, base)}")
-            refused = True
-    return None
+    hrefs = (
+        el.get("href", "")
+        for el in root.xpath("//link[@rel][@href] | //a[@rel][@href]")
+        if "next" in el.get("rel", "").lower().split() and el.get("href", "").strip()
+    )
+    return first_next_url(hrefs, base, warnings)
 
 
 def _base(root: etree._Element, url: str, warnings: list[str]) -> str:
