@@ -21,6 +21,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from crawler.runner import CrawlService
+from scheduler.alerts.sender import Sender
+from scheduler.alerts.setup import AlertSetup
 from scheduler.jobs import Poller
 from storage import leases
 from storage.db import Store
@@ -48,6 +50,8 @@ class Daemon:
         self.scheduler: AsyncIOScheduler | None = None
         self.stop_event = asyncio.Event()
         self.running: dict[str, asyncio.Task[object]] = {}
+        self.sender = Sender(store, config.alert_setup() or AlertSetup(), self.owner)
+        self.sending: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -61,6 +65,7 @@ class Daemon:
         self.scheduler = AsyncIOScheduler(event_loop=loop, timezone=UTC)
         self.scheduler.start()
         self._schedule_all()
+        self.sending = asyncio.ensure_future(self.sender.run(self.stop_event))
         log.info(
             "daemon started: %d sources, worker %s", len(self.config.enabled_sources()), self.owner
         )
@@ -149,6 +154,7 @@ class Daemon:
             update={"storage": self.config.storage, "crawler": self.config.crawler}
         )
         self.config = self.poller.config = new
+        self.sender.configure(new.alert_setup() or AlertSetup())
         await asyncio.to_thread(self.poller.sync_sources)  # a new URL clears ended and gone
         finished = await asyncio.to_thread(self.poller.finished)
         assert self.scheduler is not None
@@ -186,6 +192,8 @@ class Daemon:
         if self.running:
             await asyncio.wait(list(self.running.values()), timeout=STOP_GRACE)
         self.poller.close()  # after the store batch in flight, if any
+        if self.sending is not None:
+            await asyncio.wait([self.sending], timeout=STOP_GRACE)
         with self.store.session() as session:
             leases.release_all(session, self.owner)
         log.info("daemon stopped")

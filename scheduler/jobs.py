@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from crawler.models import CrawlResult, RawPost, Validators
 from crawler.runner import CrawlService
+from scheduler.alerts.steps import record_crawl
 from scheduler.batches import StoreQueue
 from scheduler.policy import Outcome, next_state
 from storage import leases
@@ -73,6 +74,17 @@ class _Context:
     polls: int
     failures: int
     current_interval: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Alerted:
+    """What the alerts need of a poll besides its crawl: the source's name and state
+    before the crawl, and the schedule state the save decided (filled in by `decide`)."""
+
+    source: str
+    had_posts: bool
+    failures: int
+    state: dict[str, Any]
 
 
 class Poller:
@@ -176,10 +188,36 @@ class Poller:
         return check
 
     def _save_quiet(
-        self, session: Session, crawls: list[tuple[int, CrawlResult, StateFn]]
+        self, session: Session, crawls: list[tuple[int, CrawlResult, StateFn, _Alerted]]
     ) -> list[SaveCounts]:
         """The crawls without posts of a batch of polls (most polls: unchanged pages)."""
-        return save_quiet_crawls(session, crawls, worker=self.owner)
+        saved = save_quiet_crawls(session, [c[:3] for c in crawls], worker=self.owner)
+        for (source_id, result, _, alerted), counts in zip(crawls, saved, strict=True):
+            self._alert(session, source_id, result, counts, alerted)
+        return saved
+
+    def _alert(
+        self,
+        session: Session,
+        source_id: int,
+        result: CrawlResult,
+        counts: SaveCounts,
+        alerted: _Alerted,
+    ) -> None:
+        """The crawl's alert events, in its transaction (scheduler/alerts/steps.py)."""
+        record_crawl(
+            session,
+            self.config.alert_setup(),
+            source_id=source_id,
+            source=alerted.source,
+            result=result,
+            new_ids=counts.new_ids,
+            changed_ids=counts.changed_ids,
+            had_posts=alerted.had_posts,
+            failures_before=alerted.failures,
+            failures_after=alerted.state.get("failures", 0),
+            now=datetime.now(UTC),
+        )
 
     async def poll(self, source: SourceConfig, *, force_full: bool = False) -> PollReport:
         started = time.monotonic()
@@ -215,6 +253,8 @@ class Poller:
                 state = self._failed_state(source, now, row.failures, row.current_interval)
                 crawl = CrawlResult(source.name, source.url, status="error", error=error)
                 save_quiet_crawls(session, [(source_id, crawl, lambda _: state)], worker=self.owner)
+                alerted = _Alerted(source.name, row.had_posts, row.failures, state)
+                self._alert(session, source_id, crawl, SaveCounts(), alerted)
         except Exception:
             log.exception("store: cannot record the failed poll of %s", source.name)
             failures = self.unrecorded[source.name] = self.unrecorded.get(source.name, 0) + 1
@@ -280,15 +320,19 @@ class Poller:
             state.update(self._lease_after(source, state["next_run_at"]))
             return state
 
+        alerted = _Alerted(source.name, ctx.had_posts, ctx.failures, state)
+
+        def save(session: Session) -> SaveCounts:
+            counts = save_crawl(session, source_id, result, state=decide, worker=self.owner)
+            self._alert(session, source_id, result, counts, alerted)
+            return counts
+
         if result.posts:
-            counts = await self.queue.run(
-                lambda session: save_crawl(
-                    session, source_id, result, state=decide, worker=self.owner
-                ),
-                alone=len(result.posts) > ALONE_POSTS,
-            )
+            counts = await self.queue.run(save, alone=len(result.posts) > ALONE_POSTS)
         else:
-            counts = await self.queue.run_grouped(self._save_quiet, (source_id, result, decide))
+            counts = await self.queue.run_grouped(
+                self._save_quiet, (source_id, result, decide, alerted)
+            )
         report = PollReport(
             source=source.name,
             status=result.status,

@@ -26,6 +26,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -33,6 +34,8 @@ from pydantic import (
 )
 
 from crawler.models import Selectors, SourceSpec
+from vigie import alerts_config
+from vigie.alerts_config import AlertConfig, AlertDeliveryConfig, HealthAlertsConfig
 
 DEFAULT_CONFIG = "config.toml"
 STORAGE_URL_ENV = "VIGIE_STORAGE_URL"
@@ -175,6 +178,7 @@ def parse_percent(value: Any) -> float:
 Duration = Annotated[float, BeforeValidator(parse_duration), AfterValidator(bounded_duration)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 Percent = Annotated[float, BeforeValidator(parse_percent)]
+alerts_config.rebuild(Duration)
 
 
 class _Strict(BaseModel):
@@ -306,7 +310,11 @@ class Config(_Strict):
     scheduler: SchedulerConfig = SchedulerConfig()
     api: ApiConfig = ApiConfig()
     sources: list[SourceConfig] = []
+    alerts: list[AlertConfig] = Field([], max_length=1000)
+    health_alerts: HealthAlertsConfig | None = None
+    alert_delivery: AlertDeliveryConfig = AlertDeliveryConfig()
     path: Path | None = Field(None, exclude=True)
+    _alert_setup: Any = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:
@@ -315,7 +323,22 @@ class Config(_Strict):
             if source.name in seen:
                 raise ValueError(f"sources[{i}].name: duplicate source name {source.name!r}")
             seen.add(source.name)
+        problems = alerts_config.check_alerts(self.alerts, self.health_alerts, seen)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+    def alert_setup(self) -> alerts_config.AlertSetup | None:
+        """What the scheduler is given of the alerts (built once per config)."""
+        if self._alert_setup is None:
+            zones = {s.name: s.timezone for s in self.sources if s.timezone}
+            self._alert_setup = (
+                alerts_config.alert_setup(
+                    self.alerts, self.health_alerts, self.alert_delivery, zones
+                )
+                or False
+            )
+        return self._alert_setup or None
 
     def interval_of(self, source: SourceConfig) -> float:
         return source.interval or self.scheduler.default_interval
