@@ -41,6 +41,7 @@ from storage.queries import (
 )
 from storage.search import MAX_QUERY_CHARS
 from vigie import __version__
+from vigie.alerts_api import add_alert_routes
 from vigie.atom import ID_PREFIX, FeedInfo, build_feed
 from vigie.config import Config, shown
 from vigie.docs import add_docs
@@ -339,4 +340,5 @@ def create_app(config: Config, store: Store | None = None) -> FastAPI:
         )
         return atom(build_feed(info, rows, api_link(request)))
 
+    add_alert_routes(app, config, db)
     return app

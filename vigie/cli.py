@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from storage.queries import MAX_ID
+from vigie.alerts_cli import alerts_app
 from vigie.config import STORAGE_URL_ENV, Config
 from vigie.crawl_now import Summary, crawl_now
 from vigie.filters import ParamError
@@ -530,6 +531,9 @@ def check(
     )
     if problem:
         raise fail(problem, 1)
+
+
+app.add_typer(alerts_app, name="alerts")
 
 
 def main() -> None:

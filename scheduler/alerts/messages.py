@@ -132,6 +132,7 @@ def render(
         title, lines = _one(first, zones.get(first.source), link_base)
     else:
         title, lines = _digest(events, zones, link_base, window)
+    title = plain(title, TITLE_CHARS)
     body = "\n".join(lines)
     if len(body) > BODY_CHARS:
         body = body[: BODY_CHARS - 1] + "…"
@@ -143,7 +144,7 @@ def render(
         "text": body,
         "events": [_event_json(e, zones.get(e.source)) for e in events],
     }
-    return Rendered(plain(title, TITLE_CHARS), body, payload)
+    return Rendered(title, body, payload)
 
 
 def _one(e: EventView, zone: str | None, link_base: str | None) -> tuple[str, list[str]]:
@@ -217,14 +218,14 @@ def message_key(events: Sequence[EventView]) -> str:
     return f"{events[0].watch}:digest:e{min(ids)}-e{max(ids)}:n{len(ids)}"
 
 
-def trial_message(watch: str, label: str, now: datetime) -> Rendered:
-    """What `vigie alerts test` sends."""
+def trial_message(watch: str, label: str, now: datetime, key: str) -> Rendered:
+    """What `vigie alerts test` sends (its key is the test's own: never an event's)."""
     title = f"[{watch}] test message from vigie"
     body = f"A test of the watch {watch!r} through {label}, sent {now:%Y-%m-%d %H:%M:%S} UTC."
     payload = {
         "vigie": 1,
         "watch": watch,
-        "key": None,
+        "key": key,
         "title": title,
         "text": body,
         "events": [],

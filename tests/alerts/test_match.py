@@ -32,7 +32,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("query", "headline", "body", "expected"), CASES)
-def test_query_matches_like_the_search(query: str, headline: str, body: str, expected: bool) -> None:
+def test_query_matches_like_the_search(
+    query: str, headline: str, body: str, expected: bool
+) -> None:
     assert Query.parse(query).matches(Text.of(headline, body)) is expected
 
 

@@ -178,9 +178,7 @@ def test_a_hanging_channel_does_not_hold_up_another(store: Store, receiver: Rece
     assert {r.key for r in receiver.at("/slow")} == {receiver.at("/j")[0].key}
 
 
-def test_a_dead_senders_claim_is_resent_with_the_same_key(
-    store: Store, receiver: Receiver
-) -> None:
+def test_a_dead_senders_claim_is_resent_with_the_same_key(store: Store, receiver: Receiver) -> None:
     watches = Watches((Watch("all", None, first_crawl="each"),))
     Source(store, watches).crawl([post(1)])
     setup = setup_of(watches, {"all": (webhook(receiver),)})
