@@ -213,6 +213,7 @@ class Poller:
             result=result,
             new_ids=counts.new_ids,
             changed_ids=counts.changed_ids,
+            highlighted_ids=counts.highlighted_ids,
             had_posts=alerted.had_posts,
             failures_before=alerted.failures,
             failures_after=alerted.state.get("failures", 0),

@@ -47,6 +47,7 @@ class CrawlOutcome:
     source: str
     new_ids: Sequence[int] = ()
     changed_ids: Sequence[int] = ()
+    highlighted_ids: Sequence[int] = ()  # stored updates the page now lists as key moments
     had_posts: bool = True  # before this crawl: False makes it the source's first
     ok: bool = True  # the crawl worked (ok or not modified)
     error: str | None = None
@@ -80,12 +81,15 @@ def _update_events(
     first = not crawl.had_posts
     want_new = any("new" in w.on and not (first and w.first_crawl == "none") for w in watches)
     want_edited = any("edited" in w.on for w in watches)
+    want_highlights = any(w.highlighted and "new" in w.on for w in watches)
     new_ids = list(crawl.new_ids) if want_new else []
     changed_ids = list(crawl.changed_ids) if want_edited else []
-    if not new_ids and not changed_ids:
+    marked = [i for i in crawl.highlighted_ids if i not in set(changed_ids)]
+    marked = marked if want_highlights else []
+    if not new_ids and not changed_ids and not marked:
         return []
     texts: dict[int, tuple[Text, bool, int]] = {}
-    ids = new_ids + changed_ids
+    ids = new_ids + changed_ids + marked
     for i in range(0, len(ids), CHUNK):
         for uid, headline, body, highlighted, revisions in session.execute(
             _TEXTS, {"ids": ids[i : i + CHUNK]}
@@ -103,6 +107,12 @@ def _update_events(
                 text, highlighted, _ = texts[uid]
                 if w.matches(text, highlighted=highlighted):
                     found.append(("new", uid, 1))
+        if w.highlighted and "new" in w.on:
+            # For a watch of key moments, a stored update arrives when the page lists it.
+            for uid in marked:
+                text, highlighted, revision = texts[uid]
+                if w.matches(text, highlighted=highlighted):
+                    found.append(("highlighted", uid, revision))
         if "edited" in w.on:
             for uid in changed_ids:
                 text, highlighted, revision = texts[uid]

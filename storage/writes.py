@@ -45,6 +45,7 @@ class SaveCounts:
     unchanged: int = 0
     new_ids: list[int] = field(default_factory=list)
     changed_ids: list[int] = field(default_factory=list)
+    highlighted_ids: list[int] = field(default_factory=list)  # stored ones made key moments
 
 
 def utcnow() -> datetime:
@@ -495,6 +496,7 @@ def save_posts(session: Session, source_id: int, result: CrawlResult, now: datet
         seen_ids.append(uid)
         if m.highlighted and not u.highlighted:
             u.highlighted = True
+            counts.highlighted_ids.append(uid)
         if u.url is None and m.post.url:
             u.url = m.post.url
         new_keys.extend(

@@ -166,6 +166,8 @@ def _one(e: EventView, zone: str | None, link_base: str | None) -> tuple[str, li
     else:
         title = f"[{e.watch}] {source}: {what}"
         lines = [f"{source} · {when}", what]
+        if e.kind == "highlighted":
+            lines[0] += " · now a key moment"
         excerpt = plain(e.body, EXCERPT_CHARS)
         if excerpt and excerpt != what:
             lines.append(excerpt)

@@ -61,6 +61,7 @@ class Source:
                     self.name,
                     counts.new_ids,
                     counts.changed_ids,
+                    counts.highlighted_ids,
                     had_posts=self.had_posts,
                     ok=result.ok,
                     error=error,
@@ -106,6 +107,9 @@ def test_new_and_edited_updates_per_watch(store: Store) -> None:
     keys = [e["key"] for e in events(store)]
     assert len(set(keys)) == len(keys)
     assert keys[1].endswith(":r2")
+    # post 1 joins the key moments: it arrives for the watch of key moments
+    src.crawl([post(1, hl=True), post(2, "Zelensky arrive à Kyiv."), post(3, hl=True)])
+    assert [(e["watch"], e["kind"]) for e in events(store)[4:]] == [("key", "highlighted")]
 
 
 def test_an_edit_that_removes_the_watched_words_is_reported(store: Store) -> None:
