@@ -218,11 +218,17 @@ def check_deliveries(store: Store, receiver: Receiver) -> None:
     # sources filter
     rss_sources = {ev["source"] for r in receiver.unique("/rss").values() for ev in _events(r)}
     assert rss_sources == {"feed-rss"}
-    # the query: every update it matched has "tempête" and no "Finistère"
-    for r in receiver.unique("/q").values():
-        for ev in _events(r):
-            text = (ev["headline"] + " " + ev["body"]).lower()
-            assert "tempête" in text and "finistère" not in text
+
+    # the query: what it matched has "tempête" and no "Finistère" (an edit: before or after)
+    def matches(headline: str, body: str) -> bool:
+        text = f"{headline} {body}".lower()
+        return "tempête" in text and "finistère" not in text
+
+    queried = [ev for r in receiver.unique("/q").values() for ev in _events(r)]
+    assert queried
+    for ev in queried:
+        old = ev.get("previous", {"headline": "", "body": ""})
+        assert matches(ev["headline"], ev["body"]) or matches(old["headline"], old["body"])
     assert event_message  # every event was packed
 
 
