@@ -6,6 +6,7 @@ delivered exactly once as a consumer that drops copies by `X-Vigie-Delivery` see
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from collections.abc import Callable
@@ -241,3 +242,84 @@ def _signature(body: bytes) -> str:
     import hmac
 
     return "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+
+
+def test_health_alerts_once_each_and_the_alerts_commands(
+    tmp_path: Path, db_url: str, receiver: Receiver
+) -> None:
+    site = Newsroom()
+    site.start()
+    try:
+        live = next(s for s in newsroom_sources(site) if s["name"] == "live-jsonld")
+        alerts = alerts_toml(
+            [{"name": "all", "webhook": receiver.url("/hook"), "first_crawl": "none"}],
+            {
+                "health_alerts": {"after_failures": 2, "webhook": receiver.url("/health")},
+                "alert_delivery": {"retry_min": "1s"},
+            },
+        )
+        config = configure(tmp_path, db_url, [live], alerts)
+        store = Store(db_url, create=True)
+        daemon = _daemon(config, {})
+
+        def kinds() -> list[str]:
+            return [r.json()["events"][0]["kind"] for r in receiver.unique("/health").values()]
+
+        try:
+            wait_for(lambda: stored(store) == expected(0), 60, "the first crawl")
+            site.set_route("/live/jsonld", 500, body="down")
+            wait_for(lambda: kinds() == ["failing"], 60, "the failing alert")
+            site.extra_routes.clear()
+            wait_for(lambda: kinds() == ["failing", "recovered"], 60, "the recovery")
+            empty = "<!DOCTYPE html><html><body><p>Rien.</p></body></html>"
+            site.set_route("/live/jsonld", headers={"ETag": '"empty"'}, body=empty)
+            wait_for(lambda: len(kinds()) == 3, 60, "the posts-disappeared alert")
+            polls_then = scalar(store, select(func.sum(Source.polls)))
+            wait_for(
+                lambda: scalar(store, select(func.sum(Source.polls))) >= polls_then + 3,
+                60,
+                "more failed polls",
+            )
+            site.extra_routes.clear()
+            wait_for(lambda: len(kinds()) == 4, 60, "the second recovery")
+            site.step = 1
+            wait_for(lambda: len(receiver.unique("/hook")) == 2, 60, "step 1's two posts")
+            daemon.stop()
+        finally:
+            daemon.kill()
+        assert kinds() == ["failing", "recovered", "empty", "recovered"]
+        assert len(receiver.at("/health")) == 4  # once each, not at every poll
+        texts = [r.json()["text"] for r in receiver.unique("/health").values()]
+        assert "live-jsonld stopped answering" in texts[0] and "HTTP 500" in texts[0]
+        assert "page structure changed?" in texts[2]
+        check_commands(config, receiver)
+    finally:
+        site.stop()
+
+
+def check_commands(config: Path, receiver: Receiver) -> None:
+    from tests.helpers import run_vigie
+
+    listed = json.loads(run_vigie(config, "alerts", "list", "--format", "json").stdout)
+    by_name = {w["name"]: w for w in listed}
+    assert set(by_name) == {"all", "health"}
+    assert by_name["all"]["messages"] == 2 and by_name["all"]["pending"] == 0
+    assert by_name["health"]["last_sent_at"] is not None
+    assert by_name["all"]["channels"] == [f"http://127.0.0.1:{receiver.port}/…"]
+    table = run_vigie(config, "alerts", "list").stdout
+    assert "all" in table and "/hook" not in table
+    hist = json.loads(run_vigie(config, "alerts", "history", "-w", "health", "-f", "json").stdout)
+    assert [h["status"] for h in hist] == ["sent"] * 4
+    assert hist[0]["created_at"] > hist[-1]["created_at"]  # newest first
+    rows = run_vigie(config, "alerts", "history", "--format", "csv").stdout.splitlines()
+    assert rows[0].startswith("message,watch,created_at,key") and len(rows) == 7
+    before = len(receiver.at("/hook"))
+    sent = run_vigie(config, "alerts", "test", "all")
+    assert sent.stdout.startswith("sent: http://127.0.0.1")
+    (got,) = receiver.at("/hook")[before:]
+    assert got.json()["test"] is True and ":test:" in (got.key or "")
+    unknown = run_vigie(config, "alerts", "test", "nope", check=False)
+    assert unknown.returncode == 2 and "no watch named 'nope'" in unknown.stderr
+    receiver.plans["/hook"] = [500]
+    failing = run_vigie(config, "alerts", "test", "all", check=False)
+    assert failing.returncode == 1 and "failed: " in failing.stdout and "HTTP 500" in failing.stdout
