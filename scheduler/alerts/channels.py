@@ -61,14 +61,19 @@ def mask_url(url: str) -> str:
 
 
 def mask_apprise(url: str) -> str:
-    """An apprise URL as apprise itself prints it with privacy on (tokens starred)."""
+    """An apprise URL as apprise prints it with privacy on (tokens starred), without its
+    query and with any user part starred too (some services take a token there)."""
     import apprise
 
     plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         return mask_url(url)
-    shown: str = plugin.url(privacy=True)
-    return shown.split("?", 1)[0]
+    shown: str = plugin.url(privacy=True).split("?", 1)[0]
+    scheme, sep, rest = shown.partition("://")
+    user, at, host = rest.partition("@")
+    if at and "/" not in user:
+        rest = "****@" + host
+    return scheme + sep + rest
 
 
 async def send(
