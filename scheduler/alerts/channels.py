@@ -66,7 +66,7 @@ def mask_apprise(url: str) -> str:
     import apprise
 
     plugin = apprise.Apprise.instantiate(url)
-    if plugin is None:
+    if plugin is None or _generic(url):  # json://host/path: the path may be a token
         return mask_url(url)
     shown: str = plugin.url(privacy=True).split("?", 1)[0]
     scheme, sep, rest = shown.partition("://")
@@ -74,6 +74,11 @@ def mask_apprise(url: str) -> str:
     if at and "/" not in user:
         rest = "****@" + host
     return scheme + sep + rest
+
+
+def _generic(url: str) -> bool:
+    """json://, form://, xml:// (and their s forms): plain HTTP posts to any URL."""
+    return url.split(":", 1)[0].lower().removesuffix("s") in HEADER_TARGETS
 
 
 async def send(
@@ -162,7 +167,7 @@ def _apprise(channel: Channel, key: str, title: str, body: str, timeout: float) 
         raise DeliveryError("apprise cannot use this URL")
     plugin.socket_connect_timeout = min(timeout, plugin.socket_connect_timeout or timeout)
     plugin.socket_read_timeout = timeout
-    if channel.url.split(":", 1)[0].rstrip("s") in HEADER_TARGETS:
+    if _generic(channel.url):
         headers = getattr(plugin, "headers", None)
         if isinstance(headers, dict):
             headers[DELIVERY_HEADER] = key
