@@ -24,7 +24,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from bench.common import ROOT, SIZES, Metric, Sizes, machine
 
-BENCHMARKS = ("poll", "ingest", "repoll", "neardup", "search", "memory")
+BENCHMARKS = ("poll", "ingest", "repoll", "neardup", "search", "memory", "alerts")
 
 
 def _progress(message: str) -> None:
@@ -57,6 +57,10 @@ def run_one(name: str, sizes: Sizes, *, with_pg: bool) -> list[Metric]:
         from bench import memory
 
         return memory.bench(sizes)
+    if name == "alerts":
+        from bench import alerts
+
+        return alerts.bench(sizes)
     raise ValueError(f"unknown benchmark {name!r}")
 
 

@@ -52,6 +52,7 @@ class Daemon:
         self.running: dict[str, asyncio.Task[object]] = {}
         self.sender = Sender(store, config.alert_setup() or AlertSetup(), self.owner)
         self.sending: asyncio.Task[None] | None = None
+        self.poller.alerts_written = self.sender.wake
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()

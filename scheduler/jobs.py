@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -85,6 +86,7 @@ class _Alerted:
     had_posts: bool
     failures: int
     state: dict[str, Any]
+    events: list[int] = field(default_factory=list)  # written by the save, once it ran
 
 
 class Poller:
@@ -114,6 +116,7 @@ class Poller:
         # across the polls that ask for it at once (scheduler/batches.py).
         threads = 1 if store.dialect == "sqlite" else PG_STORE_THREADS
         self.queue = StoreQueue(store, threads)
+        self.alerts_written: Callable[[], None] | None = None  # the daemon's sender, told
 
     def close(self) -> None:
         """Let the store thread go, once the batch it runs is done; the poller cannot poll
@@ -205,7 +208,7 @@ class Poller:
         alerted: _Alerted,
     ) -> None:
         """The crawl's alert events, in its transaction (scheduler/alerts/steps.py)."""
-        record_crawl(
+        written = record_crawl(
             session,
             self.config.alert_setup(),
             source_id=source_id,
@@ -219,6 +222,7 @@ class Poller:
             failures_after=alerted.state.get("failures", 0),
             now=datetime.now(UTC),
         )
+        alerted.events.append(written)
 
     async def poll(self, source: SourceConfig, *, force_full: bool = False) -> PollReport:
         started = time.monotonic()
@@ -334,6 +338,8 @@ class Poller:
             counts = await self.queue.run_grouped(
                 self._save_quiet, (source_id, result, decide, alerted)
             )
+        if any(alerted.events) and self.alerts_written is not None:
+            self.alerts_written()  # committed: the sender need not wait for its next look
         report = PollReport(
             source=source.name,
             status=result.status,

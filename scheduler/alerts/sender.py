@@ -35,6 +35,7 @@ log = logging.getLogger("vigie.alerts")
 SEND_THREADS = 4  # apprise's services block: they run in threads of their own
 STOP_GRACE = 2.0  # seconds in-flight sends may take at a stop
 CLAIM_MARGIN = 30.0  # seconds a claim outlives a send's timeout
+MIN_ROUND = 0.1  # seconds between two rounds at least
 
 
 def utcnow() -> datetime:
@@ -57,6 +58,10 @@ class Sender:
         self.inflight: dict[str, asyncio.Task[None]] = {}  # channel id -> its send
         self._wake = asyncio.Event()
         self._rng = random.Random()
+
+    def wake(self) -> None:
+        """Events were committed: look now rather than at the next round (on the loop)."""
+        self._wake.set()
 
     def configure(self, setup: AlertSetup) -> None:
         """A reloaded config: its watches and channels from the next round on."""
