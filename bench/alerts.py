@@ -216,7 +216,7 @@ def _latencies(sources: int, seconds: float) -> tuple[list[float], str]:
 
 
 def latency_metric(sizes: Sizes) -> Metric:
-    seconds = max(20.0, sizes.memory_seconds)
+    seconds = min(sizes.memory_seconds, 120.0)
     busy, tail = _latencies(sizes.memory_sources if sizes.label != "tiny" else 60, seconds)
     alone, _ = _latencies(2 * WATCHED, seconds)
     if not busy:

@@ -241,3 +241,26 @@ def test_markdown_and_html_channels_get_the_text_escaped() -> None:
     as_html = convert_between(NotifyFormat.TEXT, NotifyFormat.HTML, text)
     assert "\\*\\*gras\\*\\*" in as_markdown and "\\[lien\\]" in as_markdown
     assert "<b>" not in as_html and "&lt;b&gt;" in as_html
+
+
+def test_a_redirect_is_a_failure_not_followed(store: Store, receiver: Receiver) -> None:
+    receiver.plans["/hook"] = [302]
+    watches = Watches((Watch("all", None, first_crawl="each"),))
+    Source(store, watches).crawl([post(1)])
+    sender = Sender(store, setup_of(watches, {"all": (webhook(receiver),)}), "t")
+    run_until(sender, lambda: first_status(store) == "sent")
+    (d,) = deliveries(store)
+    assert d.attempts == 2 and len(receiver.at("/hook")) == 2
+
+
+def test_retry_after_values() -> None:
+    from email.utils import format_datetime
+
+    from scheduler.alerts.channels import _retry_after
+
+    assert _retry_after("120") == 120
+    assert _retry_after("99999999999") == 86400
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=60), usegmt=True)
+    assert 50 < (_retry_after(later) or 0) <= 60
+    for junk in (None, "", "soon", "-5", "1e9", "Mon, 99 Foo"):
+        assert _retry_after(junk) is None, junk
