@@ -66,12 +66,8 @@ class PackConflict(Exception):
     """Another sender packed some of these events first: this round's packing is undone."""
 
 
-def ready_groups(
-    session: Session, windows: Mapping[str, float], now: datetime
-) -> list[list[EventView]]:
-    """Events not yet in a message, as the messages to make of them: an event alone, the
-    events of one poll's batch, or a digest watch's events once its window has passed
-    since the oldest of them (`windows`: watch -> seconds)."""
+def _views(session: Session, where: Sequence[Any], limit: int) -> list[EventView]:
+    """Events not yet in a message (the oldest first), with what their messages tell."""
     E = AlertEvent.__table__.c
     U = Update.__table__.c
     S = Source.__table__.c
@@ -94,19 +90,14 @@ def ready_groups(
         )
         .join(Source.__table__, S.id == E.source_id)
         .outerjoin(Update.__table__, U.id == E.update_id)
-        .where(E.message_id.is_(None))
+        .where(E.message_id.is_(None), *where)
         .order_by(E.id)
-        .limit(PACK_LIMIT)
+        .limit(limit)
     ).all()
-    if not rows:
-        return []
-    previous = _previous_texts(
-        session, [(r.update_id, r.revision) for r in rows if r.kind == "edited"]
-    )
-    groups: dict[tuple[str, str], list[EventView]] = {}
-    alone: list[list[EventView]] = []
-    for r in rows:
-        view = EventView(
+    edits = [(r.update_id, r.revision) for r in rows if r.kind == "edited"]
+    previous = _previous_texts(session, edits)
+    return [
+        EventView(
             id=r.id,
             watch=r.watch,
             kind=r.kind,
@@ -123,18 +114,37 @@ def ready_groups(
             detail=r.detail,
             created_at=r.created_at,
         )
-        if r.batch is None:
-            alone.append([view])
+        for r in rows
+    ]
+
+
+def ready_groups(
+    session: Session, windows: Mapping[str, float], now: datetime
+) -> list[list[EventView]]:
+    """Events not yet in a message, as the messages to make of them: an event alone, the
+    events of one poll's batch, or a digest watch's events once its window has passed
+    since the oldest of them (`windows`: watch -> seconds). Digests still gathering are
+    not read, however many events they hold: they never hold up the other events."""
+    E = AlertEvent.__table__.c
+    views = _views(session, [or_(E.batch.is_(None), E.batch != "digest")], PACK_LIMIT)
+    gathering = (
+        select(E.watch, func.min(E.created_at), func.count())
+        .where(E.message_id.is_(None), E.batch == "digest")
+        .group_by(E.watch)
+    )
+    for watch, oldest, count in session.execute(gathering).all():
+        due = oldest + timedelta(seconds=windows.get(watch, 0.0)) <= now
+        if due or count >= DIGEST_MAX:
+            views += _views(session, [E.batch == "digest", E.watch == watch], DIGEST_MAX)
+    groups: dict[tuple[str, str], list[EventView]] = {}
+    ready: list[list[EventView]] = []
+    for view in views:
+        if view.batch is None:
+            ready.append([view])
         else:
-            groups.setdefault((r.watch, r.batch), []).append(view)
-    ready = list(alone)
-    for (watch, batch), views in groups.items():
-        if batch == "digest":
-            window = timedelta(seconds=windows.get(watch, 0.0))
-            if views[0].created_at + window > now and len(views) < DIGEST_MAX:
-                continue
-        for i in range(0, len(views), DIGEST_MAX):
-            ready.append(views[i : i + DIGEST_MAX])
+            groups.setdefault((view.watch, view.batch), []).append(view)
+    for batch in groups.values():
+        ready += [batch[i : i + DIGEST_MAX] for i in range(0, len(batch), DIGEST_MAX)]
     ready.sort(key=lambda g: g[0].id)
     return ready
 
@@ -210,13 +220,23 @@ def add_message(
 
 
 def due_deliveries(
-    session: Session, now: datetime, *, busy: Iterable[str] = (), limit: int = 200
+    session: Session, now: datetime, *, busy: Iterable[str] = ()
 ) -> list[DeliveryJob]:
     """The oldest pending delivery of each channel not `busy`, when it is due and nobody
-    holds it (one at a time per channel: a channel receives its messages in order). A
-    read: `claim` takes them."""
+    holds it (one at a time per channel: a channel receives its messages in order, and
+    one with a backlog of thousands costs the others nothing). A read: `claim` takes them."""
     D = AlertDelivery.__table__.c
     M = AlertMessage.__table__.c
+    skip = set(busy)
+    firsts = [
+        first
+        for channel, first in session.execute(
+            select(D.channel, func.min(D.id)).where(D.status == "pending").group_by(D.channel)
+        )
+        if channel not in skip
+    ]
+    if not firsts:
+        return []
     rows = session.execute(
         select(
             D.id,
@@ -232,32 +252,24 @@ def due_deliveries(
             M.created_at,
         )
         .join(AlertMessage.__table__, M.id == D.message_id)
-        .where(D.status == "pending")
+        .where(D.id.in_(firsts))
         .order_by(D.id)
-        .limit(limit)
     ).all()
-    skip = set(busy)
-    jobs: list[DeliveryJob] = []
-    for r in rows:
-        if r.channel in skip:
-            continue
-        skip.add(r.channel)  # its first pending delivery goes first, or nothing does
-        if r.next_attempt_at > now or (r.claimed_until is not None and r.claimed_until >= now):
-            continue
-        jobs.append(
-            DeliveryJob(
-                r.id,
-                r.channel,
-                r.watch,
-                r.key,
-                r.title,
-                r.body,
-                r.payload,
-                r.attempts,
-                r.created_at,
-            )
+    return [
+        DeliveryJob(
+            r.id,
+            r.channel,
+            r.watch,
+            r.key,
+            r.title,
+            r.body,
+            r.payload,
+            r.attempts,
+            r.created_at,
         )
-    return jobs
+        for r in rows
+        if r.next_attempt_at <= now and (r.claimed_until is None or r.claimed_until < now)
+    ]
 
 
 def claim(

@@ -238,7 +238,7 @@ class AlertDelivery(Base):
     __tablename__ = "alert_deliveries"
     __table_args__ = (
         UniqueConstraint("message_id", "channel"),
-        Index("ix_alert_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_alert_deliveries_pending", "status", "channel"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -23,7 +23,7 @@ from scheduler.alerts.setup import AlertSetup, Channel, Delivery
 from storage import alert_deliveries
 from storage.alert_match import Query, Watch, Watches
 from storage.db import Store
-from storage.models import AlertDelivery
+from storage.models import AlertDelivery, AlertMessage
 from tests.alerts.receiver import Receiver
 from tests.alerts.test_outbox import Source, post
 
@@ -264,3 +264,44 @@ def test_retry_after_values() -> None:
     assert 50 < (_retry_after(later) or 0) <= 60
     for junk in (None, "", "soon", "-5", "1e9", "Mon, 99 Foo"):
         assert _retry_after(junk) is None, junk
+
+
+def test_digests_gathering_thousands_hold_up_nothing(store: Store) -> None:
+    digests = tuple(Watch(f"d{i}", None, digest=3600.0) for i in range(5))
+    watches = Watches((*digests, Watch("now", None, sources=frozenset({"other"}))))
+    afp = Source(store, watches)
+    afp.had_posts = True
+    afp.crawl([post(n) for n in range(1, 451)])  # 5 x 450 events gathering for an hour
+    other = Source(store, watches, "other")
+    other.had_posts = True
+    other.crawl([post(1)])
+    with store.read_session() as s:
+        groups = alert_deliveries.ready_groups(s, {w.name: 3600.0 for w in digests}, afp.now)
+    assert [(g[0].watch, len(g)) for g in groups] == [("now", 1)]
+
+
+def test_a_channel_with_a_backlog_holds_up_no_other(store: Store) -> None:
+    now = datetime.now(UTC)
+    with store.session() as s:
+        for i in range(301):
+            m = AlertMessage(
+                watch="w", key=f"k{i}", title="t", body="b", payload="{}", events=1, created_at=now
+            )
+            s.add(m)
+            s.flush()
+            channel = "backlog" if i < 300 else "other"
+            s.add(
+                AlertDelivery(
+                    message_id=m.id,
+                    channel=channel,
+                    label=channel,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+    with store.read_session() as s:
+        due = alert_deliveries.due_deliveries(s, now)
+        assert [(j.channel, j.key) for j in due] == [("backlog", "k0"), ("other", "k300")]
+        assert alert_deliveries.due_deliveries(s, now, busy=["backlog"])[0].key == "k300"

@@ -73,9 +73,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("message_id", "channel"),
     )
-    op.create_index(
-        "ix_alert_deliveries_due", "alert_deliveries", ["status", "next_attempt_at"]
-    )
+    op.create_index("ix_alert_deliveries_pending", "alert_deliveries", ["status", "channel"])
 
 
 def downgrade() -> None:
