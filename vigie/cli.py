@@ -529,6 +529,11 @@ def check(
         ("name", "kind", "interval", "enabled", "timezone", "url"),
         title=f"{len(cfg.enabled_sources())} of {len(cfg.sources)} sources enabled",
     )
+    if setup := cfg.alert_setup():
+        watches = len(setup.channels)
+        typer.echo(
+            f"alerts: {watches} watches, {len(setup.all_channels())} channels (vigie alerts list)"
+        )
     if problem:
         raise fail(problem, 1)
 

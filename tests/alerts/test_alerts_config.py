@@ -179,3 +179,18 @@ def test_the_cli_refuses_a_bad_watch_with_exit_2(tmp_path: Path) -> None:
     assert "alerts[0].notify[0]: apprise cannot use this tgram:// URL" in proc.stderr
     assert SECRET not in proc.stderr + proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_check_names_the_alerts(tmp_path: Path) -> None:
+    from tests.helpers import run_vigie
+
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[storage]\nurl = "sqlite:///{tmp_path / "v.db"}"\n'
+        + SOURCES
+        + '\n[[alerts]]\nname = "a"\nnotify = ["json://127.0.0.1:9/x", "ntfy://desk"]\n'
+        + '\n[health_alerts]\nnotify = ["ntfy://desk"]\n',
+        encoding="utf-8",
+    )
+    proc = run_vigie(path, "check", check=False)
+    assert "alerts: 2 watches, 2 channels (vigie alerts list)" in proc.stdout
