@@ -34,10 +34,11 @@ from crawler.documents import extract_document
 from crawler.models import CrawlResult, SourceSpec
 from storage import dedup
 from storage.alert_match import Query, Watch, Watches
+from storage.crawls import save_crawl
 from storage.db import Store
 from storage.models import AlertEvent, AlertMessage
 from storage.outbox import CrawlOutcome, enqueue_crawl
-from storage.writes import ensure_sources, save_crawl
+from storage.sources import ensure_sources
 
 WATCHES = 100
 LATENCY_EVERY = 10.0  # seconds between two posts of one source of the daemon's server

@@ -26,9 +26,10 @@ from bench.pg import postgres
 from crawler.documents import extract_document
 from crawler.models import CrawlResult, SourceSpec
 from storage import dedup
+from storage.crawls import save_crawl
 from storage.db import Store
 from storage.models import Update
-from storage.writes import ensure_sources, save_crawl
+from storage.sources import ensure_sources
 
 SOURCES = 100
 COPY_SHARE = 10  # one post in ten is a copy of another source's post

@@ -1,7 +1,7 @@
 """Benchmark 4, near-duplicate lookup: finding the story of one new update in a big store.
 
 Against the cached stores of `bench.bigstore` (100k, and 1M in the full run): a new update
-is inserted (not timed), then `storage.writes.story_matches` is timed for it: shingles,
+is inserted (not timed), then `storage.stories.story_matches` is timed for it: shingles,
 MinHash bands, the band and headline lookups, loading and verifying the candidates; then
 the transaction is rolled back, so the store stays as built. Half of the new updates copy
 a stored post (the lookup must find it), half are new text. The baseline is the cheapest
@@ -22,7 +22,7 @@ from bench.common import Metric, Sizes, latency_metrics, size_label
 from storage import dedup
 from storage.db import Store
 from storage.models import Update
-from storage.writes import StoryProbe, story_matches
+from storage.stories import StoryProbe, story_matches
 
 
 def _probes(store: Store, size: int, count: int) -> list[tuple[int, StoryProbe, bool]]:

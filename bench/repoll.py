@@ -23,9 +23,10 @@ from bench.common import Metric, Sizes, median, quiet_gc, workdir
 from crawler.documents import extract_document
 from crawler.models import CrawlResult, SourceSpec
 from storage import dedup
+from storage.crawls import save_crawl
 from storage.db import Store
 from storage.models import Revision
-from storage.writes import ensure_sources, save_crawl
+from storage.sources import ensure_sources
 
 URL = "https://bench.invalid/live/big"
 CONTENT_TYPE = "text/html; charset=utf-8"
@@ -66,7 +67,7 @@ def bench(sizes: Sizes) -> list[Metric]:
             db = folder / f"round{i}.db"
             shutil.copyfile(seeded, db)
             store = Store(f"sqlite:///{db}")
-            clear = getattr(dedup.normalize, "cache_clear", None)
+            clear = getattr(dedup.fold_for_identity, "cache_clear", None)
             if clear:
                 clear()  # the first crawl was long ago: nothing cached
             with quiet_gc():

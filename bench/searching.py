@@ -79,7 +79,8 @@ def queries(store: Store, size: int, count: int) -> list[str]:
 
 
 def _library_times(store: Store, qs: list[str | None]) -> tuple[list[float], list[int]]:
-    from storage.queries import UpdateFilter, find_updates
+    from storage.filters import UpdateFilter
+    from storage.queries import find_updates
 
     times, found = [], []
     for q in qs:
@@ -163,7 +164,7 @@ class _Server:
 
 def bench(sizes: Sizes, log: Callable[[str], None] = print) -> list[Metric]:
     try:
-        from storage.search import search_updates  # noqa: F401
+        from storage.queries import search_updates  # noqa: F401
     except ImportError:
         return [
             not_measured("search_p95_library", "ms", "search not built yet", 50.0),

@@ -3,8 +3,9 @@ with a warning, and the rest of the document is kept.
 
 `Guard.run` calls one part; a failure (an extractor bug on input nobody foresaw, recursion
 too deep) is counted by part (the first logged with its traceback), and `Guard.warnings`
-gives one line per failing part. `ExtractError` is no failure of a part (the configured
-selectors are invalid: the whole page is an error) and goes through.
+gives one line per failing part. A `DocumentError` (such as `crawler.extract.ExtractError`:
+the configured selectors are invalid) is no failure of a part: the whole document is an
+error, and it goes through.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import logging
 from collections.abc import Callable
 from typing import TypeVar
 
-from crawler.extract import ExtractError
-
 T = TypeVar("T")
 log = logging.getLogger("vigie.crawler")
+
+
+class DocumentError(Exception):
+    """A failure of the whole document, not of one of its parts: a guard lets it through."""
 
 
 class Guard:
@@ -30,7 +33,7 @@ class Guard:
         """`fn()`, or `default` when it fails."""
         try:
             return fn()
-        except ExtractError:
+        except DocumentError:
             raise
         except RecursionError:
             self._failed(part, "nested too deep")

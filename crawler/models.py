@@ -1,13 +1,17 @@
-"""What the crawler hands on: extracted posts and the outcome of one crawl of one source.
+"""What the crawler hands on: extracted posts and the outcome of one crawl of one source;
+and what it is handed: the source, and what the store already holds of it.
 
-These plain dataclasses are the whole interface between `crawler/` and `storage/`:
-storage receives `CrawlResult`s and never sees Scrapy objects.
+These plain dataclasses are the whole interface between `crawler/` and the rest: storage
+receives `CrawlResult`s (storage/inputs.py says what it reads of them) and never sees
+Scrapy objects; the crawler never sees the store, only the `KnownPosts` the scheduler
+hands it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 
 @dataclass(slots=True)
@@ -69,6 +73,7 @@ class CrawlResult:
     ended: bool = False
     retry_after: float | None = None  # the server asked for this many seconds of rest
     path: str = ""
+    paginated: bool = False  # a page read linked to one more (rel="next"), followed or not
     timezone: str = ""  # the zone of the first page's clocks, and why (PageExtraction's)
     timezone_from: str = ""
     pages: int = 0
@@ -78,6 +83,15 @@ class CrawlResult:
     @property
     def ok(self) -> bool:
         return self.status in ("ok", "not_modified")
+
+
+class KnownPosts(Protocol):
+    """What the store already holds of a source, asked to decide on pagination: a crawl
+    that is not full reads the next page only while the pages read so far hold a post that
+    is not stored unchanged (the scheduler passes the store's answer, read before the
+    crawl: asking costs no I/O)."""
+
+    def __contains__(self, post: RawPost, /) -> bool: ...
 
 
 @dataclass(slots=True, frozen=True)

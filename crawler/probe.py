@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 
 from crawler.dates import zone
 from crawler.models import CrawlResult, RawPost, SourceSpec
+from crawler.settings import CrawlSettings
 from crawler.urls import canonical_url, without_fragment
-from vigie.config import CrawlerConfig
 
 KINDS = ("auto", "liveblog", "feed")
 PATHS = {
@@ -86,7 +86,7 @@ def probe_spec(
     )
 
 
-async def fetch(spec: SourceSpec, config: CrawlerConfig) -> CrawlResult:
+async def fetch(spec: SourceSpec, config: CrawlSettings) -> CrawlResult:
     """Crawl the source once with a crawl service of its own (must run on the reactor)."""
     from crawler.runner import CrawlService
 
@@ -98,7 +98,7 @@ async def fetch(spec: SourceSpec, config: CrawlerConfig) -> CrawlResult:
         await service.stop()
 
 
-def probe(spec: SourceSpec, config: CrawlerConfig) -> Probe:
+def probe(spec: SourceSpec, config: CrawlSettings) -> Probe:
     """Fetch and extract the source's page once, on the shared reactor."""
     from crawler.reactor import run
 

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from scrapy import signals
 from scrapy.crawler import AsyncCrawlerRunner, Crawler
 
-from crawler.models import CrawlResult, RawPost, SourceSpec, Validators
+from crawler.models import CrawlResult, KnownPosts, SourceSpec, Validators
 from crawler.reactor import ensure_reactor
-from crawler.settings import scrapy_settings
+from crawler.settings import CrawlSettings, scrapy_settings
 from crawler.spiders.source import CrawlJob, SourceSpider
-from vigie.config import CrawlerConfig
 
 log = logging.getLogger("vigie.crawler")
 
@@ -26,7 +25,7 @@ log = logging.getLogger("vigie.crawler")
 class CrawlService:
     """Start once, crawl many times, stop once. Must run on the reactor's event loop."""
 
-    def __init__(self, config: CrawlerConfig) -> None:
+    def __init__(self, config: CrawlSettings) -> None:
         self.config = config
         self._runner: AsyncCrawlerRunner | None = None
         self._crawler: Crawler | None = None
@@ -56,10 +55,13 @@ class CrawlService:
         *,
         validators: Validators | None = None,
         full: bool = True,
-        is_known: Callable[[RawPost], bool] | None = None,
+        known: KnownPosts | None = None,
         had_posts: bool = False,
     ) -> CrawlResult:
-        """Crawl one source; never raises for what the source did, returns an error value."""
+        """Crawl one source; never raises for what the source did, returns an error value.
+
+        `full`: follow every next page (up to the source's max_pages); else only while a
+        page holds a post that is not in `known` (None: follow them all, as full)."""
         if self._crawler is None or self._crawler.engine is None:
             raise RuntimeError("crawler: not started")
         spider = self._crawler.spider
@@ -70,7 +72,7 @@ class CrawlService:
             future=future,
             validators=validators,
             full=full,
-            is_known=is_known,
+            known=known,
             had_posts=had_posts,
         )
         self._jobs.add(job)

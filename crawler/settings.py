@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from vigie.config import CrawlerConfig
+from typing import Any, Protocol
 
 REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 
-def scrapy_settings(cfg: CrawlerConfig) -> dict[str, Any]:
+class CrawlSettings(Protocol):
+    """What the crawler reads of the `[crawler]` config (vigie/config.py's CrawlerConfig,
+    validated and bounded there): the crawler is handed it and never imports the shell."""
+
+    @property
+    def user_agent(self) -> str: ...
+    @property
+    def obey_robots(self) -> bool: ...
+    @property
+    def concurrency(self) -> int: ...
+    @property
+    def per_host(self) -> int: ...
+    @property
+    def timeout(self) -> float: ...  # seconds
+    @property
+    def max_page_size(self) -> int: ...  # bytes
+    @property
+    def retries(self) -> int: ...
+    @property
+    def autothrottle(self) -> bool: ...
+    @property
+    def robots_ttl(self) -> float: ...  # seconds
+
+
+def scrapy_settings(cfg: CrawlSettings) -> dict[str, Any]:
     return {
         "TWISTED_REACTOR": REACTOR,
         "USER_AGENT": cfg.user_agent,

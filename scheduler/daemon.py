@@ -23,11 +23,12 @@ from apscheduler.triggers.date import DateTrigger
 from crawler.runner import CrawlService
 from scheduler.alerts.sender import Sender
 from scheduler.alerts.setup import AlertSetup
-from scheduler.jobs import Poller
+from scheduler.config import DaemonSettings
+from scheduler.jobs import Poller, now_utc
+from scheduler.store_steps import Clock
 from storage import leases
 from storage.db import Store
-from storage.queries import sources_overview
-from vigie.config import Config, ConfigError, load_config
+from storage.sources import sources_overview
 
 log = logging.getLogger("vigie.daemon")
 
@@ -35,18 +36,26 @@ STOP_GRACE = 5.0  # seconds in-flight polls may take to finish after SIGTERM
 STARTUP_SPREAD = 0.2  # seconds between overdue sources at start, to avoid a thundering herd
 
 
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
 class Daemon:
-    def __init__(self, config: Config, store: Store, config_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        config: DaemonSettings,
+        store: Store,
+        config_path: Path | None = None,
+        *,
+        clock: Clock = now_utc,
+    ) -> None:
+        """`config_path`: the file SIGHUP reads again (else the config's own); `clock`:
+        what time it is, for every schedule decision (APScheduler fires jobs by its own)."""
         self.config = config
         self.config_path = config_path or config.path
         self.store = store
+        self.clock = clock
         self.crawler = CrawlService(config.crawler)
         self.owner = leases.worker_id()
-        self.poller = Poller(config, store, self.crawler, owner=self.owner, sticky=True)
+        self.poller = Poller(
+            config, store, self.crawler, owner=self.owner, sticky=True, clock=clock
+        )
         self.scheduler: AsyncIOScheduler | None = None
         self.stop_event = asyncio.Event()
         self.running: dict[str, asyncio.Task[object]] = {}
@@ -78,7 +87,7 @@ class Daemon:
     def _schedule_all(self) -> None:
         with self.store.session() as session:
             states = sources_overview(session, [s.name for s in self.config.sources])
-        now = datetime.now(UTC)
+        now = self.clock()
         overdue = 0
         for source in self.config.enabled_sources():
             st = states.get(source.name, {})
@@ -122,7 +131,8 @@ class Daemon:
             return
         if report.status == "leased":
             # Another worker polls it; look again when its lease runs out (it may have died).
-            retry = max(report.next_run_at or now_utc(), now_utc()) + timedelta(seconds=1)
+            now = self.clock()
+            retry = max(report.next_run_at or now, now) + timedelta(seconds=1)
             self._schedule(name, retry)
             return
         if report.next_run_at is not None and self._still_wanted(name):
@@ -141,19 +151,11 @@ class Daemon:
             log.warning("reload: the daemon is still starting; send SIGHUP again once it runs")
             return
         try:
-            new = await asyncio.to_thread(load_config, self.config_path)
-        except ConfigError as exc:
+            new = await asyncio.to_thread(self.config.reloaded, self.config_path)
+        except Exception as exc:  # a bad file (ConfigError), or whatever reading it raised
             log.error("reload refused, keeping the running config: %s", exc)
             return
-        if new.storage.url != self.config.storage.url or new.crawler != self.config.crawler:
-            log.warning(
-                "reload: [storage] and [crawler] changes need a restart; "
-                "applying [scheduler] and [[sources]] only"
-            )
         old = {s.name: s for s in self.config.sources}
-        new = new.model_copy(
-            update={"storage": self.config.storage, "crawler": self.config.crawler}
-        )
         self.config = self.poller.config = new
         self.sender.configure(new.alert_setup() or AlertSetup())
         await asyncio.to_thread(self.poller.sync_sources)  # a new URL clears ended and gone
@@ -163,7 +165,7 @@ class Daemon:
         for job in self.scheduler.get_jobs():
             if job.id not in wanted:
                 job.remove()
-        now = datetime.now(UTC)
+        now = self.clock()
         for source in new.enabled_sources():
             if source.name in finished:
                 continue

@@ -6,6 +6,8 @@
 - A failing source backs off exponentially from its interval, capped, reset on success;
   a server's Retry-After is honoured when it asks for more.
 - An ended live blog or a gone (410) page has no next run.
+- A worker that keeps its sources (the daemon) holds a source's lease until its next run
+  plus a grace period; one that polls once lets it go.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 MAX_SLOWDOWN = 8.0
 SLOWDOWN_STEP = 1.5
+LEASE_GRACE = (10.0, 60.0)  # seconds a lease outlives the next run: the interval, within these
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +79,18 @@ def next_state(
         "backoff_until": None,
         "current_interval": interval,
     }
+
+
+def lease_after(
+    owner: str | None, *, sticky: bool, interval: float, next_run: datetime | None
+) -> dict[str, Any]:
+    """The source's lease fields after a poll by `owner` (None: no leases, nothing to set).
+    `sticky`: the worker keeps its sources, until the next run and a grace period (a dead
+    worker's sources are taken over that much later); else, or with no next run, freed."""
+    if owner is None:
+        return {}
+    if not sticky or next_run is None:
+        return {"lease_owner": None, "lease_until": None}
+    low, high = LEASE_GRACE
+    grace = timedelta(seconds=min(max(low, interval), high))
+    return {"lease_owner": owner, "lease_until": next_run + grace}

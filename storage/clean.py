@@ -3,18 +3,21 @@
 A scraped page can carry NUL (PostgreSQL refuses it in text, SQLite truncates it in some
 tools), other C0/C1 controls (terminal escapes, backspaces), lone surrogates (they fail to
 encode as UTF-8) and bare carriage returns. The crawler cleans its output too; this module
-makes sure that whatever reaches `storage.writes` is clean, whoever produced it: newline
-and tab are kept, CR LF and a lone CR become a newline, every other control is dropped.
+makes sure that whatever reaches the writers is clean, whoever produced it: newline and tab
+are kept, CR LF and a lone CR become a newline, every other control is dropped.
 
-Cleaning happens before dedup hashes are computed, so a post is hashed as it is stored.
+Posts are cleaned before dedup hashes are computed, so a post is hashed as it is stored;
+the crawl's own texts (error, warnings, validators) are cleaned where they are written.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from dataclasses import dataclass
+from datetime import datetime
 
-from crawler.models import CrawlResult, RawPost, Validators
+from storage.inputs import PostIn
 
 # C0 controls but \t and \n, DEL, C1 controls, and UTF-16 surrogates (never valid alone).
 _UNWANTED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -34,30 +37,34 @@ def clean_optional(text: str | None) -> str | None:
     return None if text is None else clean_text(text)
 
 
-def clean_post(post: RawPost) -> RawPost:
+@dataclass(frozen=True, slots=True)
+class CleanPost:
+    """A copy of a post (`PostIn`) whose texts had to be cleaned; a clean post is stored as
+    it was handed over, without a copy."""
+
+    headline: str
+    body: str
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    url: str | None = None
+    key: str | None = None
+    alt_keys: tuple[str, ...] = ()
+    highlighted: bool = False
+    time_approximate: bool = False
+
+
+POST_FIELDS = tuple(f.name for f in dataclasses.fields(CleanPost))
+
+
+def clean_post(post: PostIn) -> PostIn:
     """The post with every text field clean (the same object when it already was)."""
-    fields = {
+    texts = {
         "headline": clean_text(post.headline),
         "body": clean_text(post.body),
         "url": clean_optional(post.url),
         "key": clean_optional(post.key),
         "alt_keys": tuple(clean_text(k) for k in post.alt_keys),
     }
-    if all(getattr(post, k) == v for k, v in fields.items()):
+    if all(getattr(post, k) == v for k, v in texts.items()):
         return post
-    return dataclasses.replace(post, **fields)
-
-
-def clean_result(result: CrawlResult) -> CrawlResult:
-    """The crawl result with its posts, error, warnings and validators clean."""
-    validators = {
-        clean_text(url): Validators(clean_optional(v.etag), clean_optional(v.last_modified))
-        for url, v in result.validators.items()
-    }
-    return dataclasses.replace(
-        result,
-        posts=[clean_post(p) for p in result.posts],
-        error=clean_optional(result.error),
-        warnings=[clean_text(w) for w in result.warnings],
-        validators=validators,
-    )
+    return CleanPost(**({name: getattr(post, name) for name in POST_FIELDS} | texts))

@@ -1,11 +1,11 @@
-"""Deduplication rules as pure functions: normalized text, identity keys, in-page merging,
+"""Deduplication rules as pure functions: text folded for identity, identity keys, in-page merging,
 edit matching and near-duplicate signatures.
 
 Identity of a post, strongest first:
 1. a publisher key (JSON-LD url/@id, element id, feed guid, canonical link) — unless the
    same key is carried by posts that are plainly different (a feed giving every entry the
    live blog's URL), in which case that key identifies nothing and is dropped;
-2. a content print: normalized headline + body + published minute (`fp:` key); without the
+2. a content print: folded headline + body + published minute (`fp:` key); without the
    minute for a post whose time is approximate (read from "5 min ago": it drifts by a minute
    or so from one poll to the next, and a stored post's time is never moved by it);
 3. for an edit (the prints differ), the stored post of the same source published in the same
@@ -27,7 +27,7 @@ from difflib import SequenceMatcher
 from functools import cache, lru_cache
 from typing import Any
 
-from crawler.models import RawPost
+from storage.inputs import PostIn
 
 # Edit matching (same source, same published minute): tuned on the seed fixtures, see
 # docs/dedup.md. overlap = |A∩B| / min(|A|,|B|) over word bigrams; jaccard = |A∩B| / |A∪B|.
@@ -55,9 +55,12 @@ _QUOTE_PAIRS = (
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-@lru_cache(maxsize=4096)  # one post's texts are normalized for its print, hash and shingles
-def normalize(text: str) -> str:
-    """Case, quote style, accents' composition and spacing folded away; words kept."""
+@lru_cache(maxsize=4096)  # one post's texts are folded for its print, hash and shingles
+def fold_for_identity(text: str) -> str:
+    """The form of a text that identity is computed on (content prints and hashes, edit
+    matching): case, quote style, accents' composition and spacing folded away; words and
+    punctuation kept. Not `crawler.text.normalized`, the crawler's comparison key, which
+    drops accents and punctuation too."""
     text = unicodedata.normalize("NFKC", text or "")
     for old, new in _QUOTE_PAIRS:  # str.replace of the few present beats str.translate
         if old in text:
@@ -85,7 +88,7 @@ def fold_accents(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Accent-free lowercase words."""
-    return _WORD.findall(fold_accents(normalize(text)))
+    return _WORD.findall(fold_accents(fold_for_identity(text)))
 
 
 def _digest(text: str) -> str:
@@ -99,7 +102,7 @@ def key_hash(key: str) -> str:
 
 def content_hash(headline: str, body: str) -> str:
     """Changes when the headline or body changes in more than spacing or quote style."""
-    return _digest(normalize(headline) + "\x1f" + normalize(body))
+    return _digest(fold_for_identity(headline) + "\x1f" + fold_for_identity(body))
 
 
 def headline_hash(headline: str) -> str | None:
@@ -112,7 +115,7 @@ def minute(dt: datetime | None) -> str:
     return "-" if dt is None else str(int(dt.timestamp()) // 60)
 
 
-def post_print(post: RawPost) -> str:
+def post_print(post: PostIn) -> str:
     """The content print of a post; an approximate time ("5 min ago", counted from each
     fetch) is left out, so that the next poll's slightly different reading is the same post."""
     return content_print(
@@ -122,7 +125,13 @@ def post_print(post: RawPost) -> str:
 
 def content_print(headline: str, body: str, published_at: datetime | None) -> str:
     """The `fp:` key of a post without (or beside) a publisher id."""
-    text = normalize(headline) + "\x1f" + normalize(body) + "\x1f" + minute(published_at)
+    text = (
+        fold_for_identity(headline)
+        + "\x1f"
+        + fold_for_identity(body)
+        + "\x1f"
+        + minute(published_at)
+    )
     return "fp:" + _digest(text)
 
 
@@ -137,13 +146,13 @@ def same_minute(a: datetime | None, b: datetime | None) -> bool:
 class MergedPost:
     """One post of a crawl after its copies on the page were merged."""
 
-    post: RawPost
+    post: PostIn
     keys: list[str] = field(default_factory=list)  # publisher keys, then the content print
     highlighted: bool = False
     position: int = 0  # where its last copy stands on the page (the stream, below key moments)
 
 
-def _conflicting(a: RawPost, b: RawPost) -> bool:
+def _conflicting(a: PostIn, b: PostIn) -> bool:
     """Two posts carrying the same key that cannot be the same post."""
     exact = not (a.time_approximate or b.time_approximate)
     if (
@@ -158,9 +167,9 @@ def _conflicting(a: RawPost, b: RawPost) -> bool:
     )
 
 
-def ambiguous_keys(posts: Sequence[RawPost]) -> set[str]:
+def ambiguous_keys(posts: Sequence[PostIn]) -> set[str]:
     """Publisher keys shared by posts that are plainly different: they identify nothing."""
-    first: dict[str, RawPost] = {}
+    first: dict[str, PostIn] = {}
     bad: set[str] = set()
     for post in posts:
         for key in (post.key, *post.alt_keys):
@@ -172,12 +181,12 @@ def ambiguous_keys(posts: Sequence[RawPost]) -> set[str]:
     return bad
 
 
-def _richer(a: RawPost, b: RawPost) -> RawPost:
+def _richer(a: PostIn, b: PostIn) -> PostIn:
     """Of two copies of one post, the one with more text (a key-moments copy may be short)."""
     return a if len(a.body) + len(a.headline) >= len(b.body) + len(b.headline) else b
 
 
-def merge_page(posts: Sequence[RawPost]) -> list[MergedPost]:
+def merge_page(posts: Sequence[PostIn]) -> list[MergedPost]:
     """Merge the copies of each post on one page (key moments + stream, same id twice).
 
     Copies are joined when they share a usable publisher key or a content print, or when a
@@ -208,7 +217,7 @@ def merge_page(posts: Sequence[RawPost]) -> list[MergedPost]:
     return sorted(merged, key=lambda m: m.position)
 
 
-def _stream_twin(copy: RawPost, merged: Iterable[MergedPost]) -> MergedPost | None:
+def _stream_twin(copy: PostIn, merged: Iterable[MergedPost]) -> MergedPost | None:
     for m in merged:
         if same_minute(m.post.published_at, copy.published_at) and (
             is_edit_of(m.post.headline, m.post.body, copy.headline, copy.body)
@@ -261,7 +270,8 @@ def is_edit_of(headline_a: str, body_a: str, headline_b: str, body_b: str) -> bo
     return bool(
         headline_a
         and headline_b
-        and _ratio(normalize(headline_a), normalize(headline_b)) >= EDIT_HEADLINE_RATIO
+        and _ratio(fold_for_identity(headline_a), fold_for_identity(headline_b))
+        >= EDIT_HEADLINE_RATIO
         and body_overlap >= 0.5
     )
 
@@ -316,7 +326,7 @@ def _word_hash(word: str) -> int:
 
 
 def tokens(headline: str, body: str) -> list[str]:
-    """The words of "headline body" (no word spans the space); each part's normalized text
+    """The words of "headline body" (no word spans the space); each part's folded text
     is likely cached already (its content print and hash were just taken)."""
     return words(headline) + words(body)
 

@@ -20,8 +20,13 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -64,6 +69,9 @@ class Source(Base):
     last_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     polls: Mapped[int] = mapped_column(Integer, default=0)
     had_posts: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Its last page read linked to a next one: only then is pagination worth deciding on
+    # (storage/known.py). No Python default: rows written before migration 0004 still fit.
+    paginated: Mapped[bool] = mapped_column(Boolean, server_default=false())
     # schedule state
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     current_interval: Mapped[float | None] = mapped_column(Float)

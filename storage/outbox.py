@@ -18,13 +18,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.alert_match import Text, Watch, Watches
+from storage.bulk import chunks, insert_ignore
 from storage.models import AlertEvent, Revision, Update
 
-CHUNK = 500
 NO_POSTS = "no posts found"  # what a page whose posts disappeared says (crawler/documents.py)
 
 _U = Update.__table__.c
@@ -71,7 +70,7 @@ def enqueue_crawl(session: Session, watches: Watches, crawl: CrawlOutcome, now: 
     rows = _update_events(session, watches.for_source(crawl.source), crawl, now)
     if watches.health is not None and watches.health.wants_source(crawl.source):
         rows += _health_events(watches.health.name, watches.health.after_failures, crawl, now)
-    _insert(session, rows)
+    insert_ignore(session, AlertEvent, rows)
     return len(rows)
 
 
@@ -90,14 +89,14 @@ def _update_events(
         return []
     texts: dict[int, tuple[Text, bool, int]] = {}
     ids = new_ids + changed_ids + marked
-    for i in range(0, len(ids), CHUNK):
+    for chunk in chunks(ids):
         for uid, headline, body, highlighted, revisions in session.execute(
-            _TEXTS, {"ids": ids[i : i + CHUNK]}
+            _TEXTS, {"ids": list(chunk)}
         ):
             texts[uid] = (Text.of(headline, body), bool(highlighted), revisions)
     before: dict[int, Text] = {}
-    for i in range(0, len(changed_ids), CHUNK):
-        for uid, headline, body in session.execute(_PREVIOUS, {"ids": changed_ids[i : i + CHUNK]}):
+    for chunk in chunks(changed_ids):
+        for uid, headline, body in session.execute(_PREVIOUS, {"ids": list(chunk)}):
             before[uid] = Text.of(headline, body)
     rows: list[dict[str, Any]] = []
     for w in watches:
@@ -171,12 +170,3 @@ def _health_events(
             "created_at": now,
         }
     ]
-
-
-def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(AlertEvent).on_conflict_do_nothing(index_elements=["key"])
-    for i in range(0, len(rows), CHUNK):
-        session.execute(stmt, rows[i : i + CHUNK])

@@ -25,7 +25,7 @@ walk stay those of its first page. Why: for news the newest matches are usually 
 wanted, and a slice bounds the scoring to ~15 ms whatever the size of the store (what is
 left grows with the store: the index's own matching, e.g. a phrase with a word found
 everywhere). Newest order stays exact and scores only the rows of the page
-(storage/queries.py); a collapsed search still scores every match.
+(storage/search_pages.py); a collapsed search still scores every match.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -51,9 +51,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from storage.models import Update
-
-if TYPE_CHECKING:
-    from storage.queries import UpdateFilter
 
 FTS_TABLE = "updates_fts"
 # Letters unicode61 keeps but unaccent rewrites; equal to the fold in migration 0002.
@@ -297,24 +294,3 @@ def rebuild_index(session: Session) -> int:
     )
     session.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')"))
     return count
-
-
-def search_updates(
-    session: Session, query: str, f: UpdateFilter | None = None
-) -> list[dict[str, Any]]:
-    """Updates matching `query` and the filter, best first (or in the filter's order).
-
-    The library entry point of search (what `bench/` times). Each row has the update's
-    fields plus `rank`. Cost, in rank order: one pass over the matches in the index (FTS5
-    MATCH or a GIN index scan) newest first, with the filters, and the scoring of at most
-    RANK_SLICE of them per slice; `updates` rows are read for the page only. In newest
-    order, the newest matches by id and the older ones whose time reaches them are read,
-    and only the page is scored. Collapsed, every match is scored and sorted.
-    """
-    from dataclasses import replace
-
-    # storage.queries builds on this module; importing it here keeps that one-way.
-    from storage.queries import UpdateFilter, find_updates
-
-    base = f if f is not None else UpdateFilter()
-    return find_updates(session, replace(base, search=query)).rows

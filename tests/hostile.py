@@ -1,7 +1,7 @@
 """A small store of our own for the shell's tests: two sources and a few updates, some of
 them carrying the classes of hostile text a page can hold (rich markup, terminal escapes,
 OSC 8 hyperlinks, carriage returns, backspaces, bidi overrides, NUL, very long words),
-saved through `storage.writes.save_crawl` as a crawl would."""
+saved through `storage.crawls.save_crawl` as a crawl would."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crawler.models import CrawlResult, RawPost
+from storage.crawls import save_crawl
 from storage.db import Store
-from storage.writes import ensure_sources, save_crawl
+from storage.sources import ensure_sources
 
 SOURCES = ("alpha", "beta")
 BASE = datetime(2026, 1, 6, 19, 0, tzinfo=UTC)

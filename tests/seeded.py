@@ -1,5 +1,5 @@
 """A store seeded with the fixture live blog without crawling it: the 22 posts saved through
-`storage.writes.save_crawl`, once as a live blog and once as a feed that carries copies of
+`storage.crawls.save_crawl`, once as a live blog and once as a feed that carries copies of
 the same posts (so every post has a story across the two sources)."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crawler.models import CrawlResult, RawPost
+from storage.crawls import save_crawl
 from storage.db import Store
-from storage.writes import ensure_sources, save_crawl
+from storage.sources import ensure_sources
 from tests.newsroom.timeline import State, fixture_state
 
 SOURCES = ("live", "feed")

@@ -29,17 +29,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from storage.db import Store
-from storage.queries import (
-    MAX_ID,
-    QueryError,
-    UpdateFilter,
-    find_updates,
-    get_update,
-    list_updates,
-    source_names,
-    sources_overview,
-)
+from storage.filters import MAX_ID, QueryError, UpdateFilter
+from storage.queries import find_updates, get_update, list_updates
 from storage.search import MAX_QUERY_CHARS
+from storage.sources import source_names, sources_overview
 from vigie import __version__
 from vigie.alerts_api import add_alert_routes
 from vigie.atom import ID_PREFIX, FeedInfo, build_feed

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from storage.queries import MAX_ID
+from storage.filters import MAX_ID
 from vigie.alerts_cli import alerts_app
 from vigie.config import STORAGE_URL_ENV, Config
 from vigie.crawl_now import Summary, crawl_now
@@ -181,7 +181,7 @@ def update_filter(
     collapse: bool,
     **rest: Any,
 ) -> Any:
-    from storage.queries import UpdateFilter
+    from storage.filters import UpdateFilter
     from vigie.filters import check_search, parse_when
 
     try:
@@ -227,7 +227,8 @@ def updates(
 
     When more rows follow, the cursor of the next page is printed on stderr.
     """
-    from storage.queries import QueryError, find_updates
+    from storage.filters import QueryError
+    from storage.queries import find_updates
     from vigie.filters import check_sources
 
     check_format(fmt)
@@ -280,7 +281,8 @@ def export(
     limit: Annotated[int | None, typer.Option(min=1, max=MAX_ID, help="At most this many")] = None,
 ) -> None:
     """Export a selection of updates (all by default), streamed: memory stays flat."""
-    from storage.queries import QueryError, iter_updates
+    from storage.filters import QueryError
+    from storage.queries import iter_updates
     from vigie.filters import check_sources
 
     check_format(fmt, EXPORT_FORMATS)
@@ -418,7 +420,7 @@ def sources(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
 ) -> None:
     """Configured sources with their crawl state."""
-    from storage.queries import sources_overview
+    from storage.sources import sources_overview
 
     check_format(fmt, ("table", "json"))
     cfg = config()

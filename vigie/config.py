@@ -10,6 +10,7 @@ the file, the key and the reason. `VIGIE_STORAGE_URL`, when set, replaces `[stor
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -45,6 +46,7 @@ MAX_DURATION = 30 * 86400.0
 MAX_SIZE = 1024**3
 SUPPORTED_DATABASES = "sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
 
+log = logging.getLogger("vigie.config")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)", re.I)
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.I)
@@ -351,6 +353,19 @@ class Config(_Strict):
             if s.name == name:
                 return s
         raise KeyError(name)
+
+    def reloaded(self, path: Path | None = None) -> Config:
+        """The config file (`path`, else this config's own) read again for the running
+        daemon (SIGHUP): its [scheduler] and [[sources]], with this config's [storage] and
+        [crawler], which need a restart (a warning says so when they changed). ConfigError
+        when the file cannot be used."""
+        new = load_config(path or self.path)
+        if new.storage.url != self.storage.url or new.crawler != self.crawler:
+            log.warning(
+                "reload: [storage] and [crawler] changes need a restart; "
+                "applying [scheduler] and [[sources]] only"
+            )
+        return new.model_copy(update={"storage": self.storage, "crawler": self.crawler})
 
     def spec(self, source: SourceConfig) -> SourceSpec:
         """The crawler's view of a source."""

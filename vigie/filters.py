@@ -10,8 +10,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from storage.queries import source_names
 from storage.search import MAX_QUERY_CHARS
+from storage.sources import source_names
 from vigie.config import Config, parse_time, shown
 
 MAX_LISTED = 20  # known source names listed in an error, at most

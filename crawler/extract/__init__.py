@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from crawler.guard import DocumentError
 from crawler.models import RawPost
 
 
-class ExtractError(Exception):
+class ExtractError(DocumentError):
     """A page that cannot be read at all (not a bad post: those are skipped)."""
 
 

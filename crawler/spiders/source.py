@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -28,7 +28,7 @@ from crawler.documents import NoPostsError, extract_document
 from crawler.errors import failure_message
 from crawler.extract import ExtractError
 from crawler.feeds import FeedError
-from crawler.models import CrawlResult, RawPost, SourceSpec, Validators
+from crawler.models import CrawlResult, KnownPosts, SourceSpec, Validators
 from crawler.sanitize import clean_result
 from crawler.urls import refusal
 
@@ -43,7 +43,7 @@ class CrawlJob:
     future: asyncio.Future[CrawlResult]
     validators: Validators | None = None
     full: bool = True
-    is_known: Callable[[RawPost], bool] | None = None
+    known: KnownPosts | None = None  # None: every post counts as new
     had_posts: bool = False
     result: CrawlResult = field(init=False)
     visited: set[str] = field(default_factory=set)
@@ -178,12 +178,12 @@ class SourceSpider(Spider):
         result.posts.extend(extraction.posts)
         result.warnings.extend(w for w in extraction.warnings if w not in result.warnings)
         next_url = extraction.next_url
-        deeper = (
-            job.full or job.is_known is None or not all(job.is_known(p) for p in extraction.posts)
-        )
-        if next_url and next_url not in job.visited and page < job.spec.max_pages and deeper:
-            follow = self.request(job, next_url, page + 1)
-            return [follow] if follow is not None else []
+        if next_url and next_url not in job.visited and page < job.spec.max_pages:
+            result.paginated = True
+            known = job.known
+            if job.full or known is None or not all(p in known for p in extraction.posts):
+                follow = self.request(job, next_url, page + 1)
+                return [follow] if follow is not None else []
         job.finish()
         return []
 

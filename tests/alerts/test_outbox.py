@@ -13,11 +13,12 @@ from sqlalchemy import select
 
 from crawler.models import CrawlResult, RawPost
 from storage.alert_match import HealthWatch, Query, Watch, Watches
+from storage.crawls import save_crawl
 from storage.db import Store
 from storage.models import AlertEvent, Update
 from storage.outbox import CrawlOutcome, enqueue_crawl
 from storage.search import search_updates
-from storage.writes import ensure_sources, save_crawl
+from storage.sources import ensure_sources
 from tests.alerts.test_match import CASES
 
 T0 = datetime(2026, 2, 10, 8, 0, tzinfo=UTC)

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from storage.db import Store
-from storage.search import search_updates
+from storage.queries import search_updates
 from tests.helpers import UPDATE_FIELDS
 from tests.seeded import ARRIVAL, edit_headline, seed
 from vigie.config import ConfigError, load_config

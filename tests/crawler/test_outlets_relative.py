@@ -23,9 +23,11 @@ from crawler.extract.page import extract_page
 from crawler.models import CrawlResult
 from crawler.relative import Ago, parse_ago
 from crawler.spiders.source import rendered_at
+from storage.crawls import save_crawl
 from storage.db import Store
-from storage.queries import UpdateFilter, list_updates
-from storage.writes import ensure_sources, save_crawl
+from storage.filters import UpdateFilter
+from storage.queries import list_updates
+from storage.sources import ensure_sources
 from tests.crawler.outlet_pages import NOW, shell
 from tests.newsroom.server import Newsroom
 

@@ -16,10 +16,11 @@ from alembic import command
 from sqlalchemy import func, select
 
 from crawler.models import CrawlResult, RawPost
-from storage import writes
+from storage import updates_write
+from storage.crawls import save_crawl
 from storage.db import Store, _alembic_config, make_engine, schema_revision
 from storage.models import CrawlRun, Revision, Source, Update
-from storage.writes import ensure_sources, save_crawl
+from storage.sources import ensure_sources
 from tests.helpers import run_vigie, write_config
 from tests.newsroom.render import render_jsonld
 from tests.newsroom.server import Newsroom
@@ -50,7 +51,7 @@ def test_a_crawl_that_fails_midway_leaves_the_store_as_before(
     def explode(*args: Any, **kwargs: Any) -> int:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(writes, "link_stories", explode)
+    monkeypatch.setattr(updates_write, "link_stories", explode)
     with pytest.raises(RuntimeError), store.session() as session:
         save_crawl(session, sid, CrawlResult("live", "https://x/live", posts=fixture_posts()))
     assert counts(store) == (0, 0, 0)

@@ -17,23 +17,16 @@ from sqlalchemy import delete, text
 from sqlalchemy.exc import DBAPIError
 
 from crawler.models import RawPost
-from storage import queries, search
+from storage import search, search_pages
+from storage.cursors import decode_cursor, encode_cursor
 from storage.db import Store
+from storage.filters import QueryError, UpdateFilter
 from storage.models import Source
-from storage.queries import (
-    QueryError,
-    UpdateFilter,
-    decode_cursor,
-    encode_cursor,
-    find_updates,
-    iter_updates,
-    list_updates,
-)
+from storage.queries import find_updates, iter_updates, list_updates, search_updates
 from storage.search import (
     SQLITE_FOLDS,
     parse_query,
     rebuild_index,
-    search_updates,
     sqlite_fold_sql,
     sqlite_match,
 )
@@ -486,7 +479,7 @@ def test_newest_order_reads_few_candidates_and_stays_exact(
     reaches the page (here: the feed's copies, stored after the live blog's) are added."""
     f = replace(f, order="newest")
     matches = every_match(seeded, f)  # the whole selection, scored and sorted in SQL
-    monkeypatch.setattr(queries, "NEWEST_CANDIDATES", 1)
+    monkeypatch.setattr(search_pages, "NEWEST_CANDIDATES", 1)
     paged = walk(seeded, f)
     assert [(r["id"], r["rank"]) for r in paged] == [(r["id"], r["rank"]) for r in matches]
     with seeded.read_session() as session:

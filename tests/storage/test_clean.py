@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from crawler.models import CrawlResult, RawPost, Validators
 from storage.clean import clean_text
+from storage.crawls import save_crawl
 from storage.db import Store
+from storage.known import stored_posts
 from storage.models import CrawlRun, HttpValidator, Revision, Source, Update, UpdateKey
-from storage.queries import known_posts
-from storage.writes import ensure_sources, save_crawl
+from storage.sources import ensure_sources
 from tests.hostile import BASE
 
 UNWANTED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -97,4 +98,5 @@ def test_no_control_character_reaches_the_store(store: Store, dirty: str) -> Non
         again = save_crawl(session, sid, _crawl(dirty))
     assert (again.new, again.changed, again.unchanged) == (0, 0, 1)
     with store.read_session() as session:
-        assert known_posts(session, sid, _crawl(dirty).posts) == [True]
+        known = stored_posts(session, [sid])[sid]
+        assert [p in known for p in _crawl(dirty).posts] == [True]

@@ -26,8 +26,8 @@ def by_headline(text: str) -> int:
     return next(n for n, p in POSTS.items() if text in p.headline)
 
 
-def test_normalize_folds_spacing_quotes_and_case() -> None:
-    assert dedup.normalize("  L’Élysée\u00a0 “Paris” \u200b") == 'l\'élysée "paris"'
+def test_folding_for_identity_ignores_spacing_quotes_and_case() -> None:
+    assert dedup.fold_for_identity("  L’Élysée\u00a0 “Paris” \u200b") == 'l\'élysée "paris"'
     assert dedup.words("ÉLYSÉE, sécurité!") == ["elysee", "securite"]
 
 

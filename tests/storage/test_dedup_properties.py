@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 
 from crawler.models import CrawlResult, RawPost
 from storage import dedup
+from storage.crawls import save_crawl
 from storage.db import Store
-from storage.queries import UpdateFilter, get_update, list_updates
-from storage.writes import ensure_sources, save_crawl
+from storage.filters import UpdateFilter
+from storage.queries import get_update, list_updates
+from storage.sources import ensure_sources
 from tests.newsroom.blogtext import load_posts
 
 POSTS = load_posts()

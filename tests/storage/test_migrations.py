@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 from storage import dedup
 from storage.db import Store, _alembic_config, make_engine, schema_revision
 from storage.models import LshBand, Source, Update
-from storage.writes import StoryProbe, story_matches
+from storage.stories import StoryProbe, story_matches
 
 WHEN = datetime(2026, 1, 6, 19, 0, tzinfo=UTC)
 BODY = (

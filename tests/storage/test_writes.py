@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from crawler.models import CrawlResult, RawPost, Validators
+from storage.crawls import save_crawl
 from storage.db import Store
+from storage.filters import UpdateFilter
 from storage.models import CrawlRun, Revision, Source, Update
-from storage.queries import UpdateFilter, get_update, list_updates, sources_overview
-from storage.writes import ensure_sources, save_crawl
+from storage.queries import get_update, list_updates
+from storage.sources import ensure_sources, sources_overview
 from tests.newsroom.timeline import (
     State,
     expected_revisions,
