@@ -17,7 +17,7 @@ from storage.crawls import save_crawl
 from storage.db import Store
 from storage.models import AlertEvent, Update
 from storage.outbox import CrawlOutcome, enqueue_crawl
-from storage.search import search_updates
+from storage.queries import search_updates
 from storage.sources import ensure_sources
 from tests.alerts.test_match import CASES
 

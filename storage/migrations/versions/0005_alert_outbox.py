@@ -1,7 +1,7 @@
 """alerts: the outbox of events, the messages made of them and their deliveries
 
 Revision ID: 0005_alert_outbox
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-01 14:30:00
 
 `alert_events` is written in the transaction of the crawl an event comes from (a crash
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = "0005_alert_outbox"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
