@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -26,9 +26,7 @@ from pydantic import (
 )
 
 from scheduler.alerts.setup import AlertSetup, Channel, Delivery
-
-if TYPE_CHECKING:
-    from vigie.config import Duration
+from vigie.config_values import Duration
 
 MAX_CHANNELS = 20
 MAX_QUERY_CHARS = 2000
@@ -140,7 +138,7 @@ class AlertConfig(_Channels):
     sources: list[str] | None = Field(None, min_length=1)
     highlighted: bool = False
     on: list[Literal["new", "edited"]] = Field(["new", "edited"], min_length=1)
-    digest: Duration | None = None  # resolved by vigie/config.py (`rebuild`)
+    digest: Duration | None = None
     burst: int = Field(5, ge=1, le=10_000)
     first_crawl: Literal["digest", "each", "none"] = "digest"
 
@@ -176,12 +174,6 @@ class AlertDeliveryConfig(_Strict):
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ValueError("link_base is an http(s) URL")
         return self
-
-
-def rebuild(duration: Any) -> None:
-    """Resolve the `Duration` fields (defined in vigie/config.py, which imports this)."""
-    for model in (AlertConfig, AlertDeliveryConfig):
-        model.model_rebuild(_types_namespace={"Duration": duration})
 
 
 def alert_setup(

@@ -21,14 +21,14 @@ from vigie.output import write_rows
 from vigie.shell import check_format, config, fail, open_store
 from vigie.terminal import safe
 
-alerts_app = typer.Typer(
+app = typer.Typer(
     no_args_is_help=True,
     help="Alerts: the watches of the config (alerts, health_alerts) and what they sent.",
 )
 MAX_HISTORY = 10_000
 
 
-@alerts_app.command("list")
+@app.command("list")
 def list_watches(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
 ) -> None:
@@ -39,16 +39,12 @@ def list_watches(
     cfg = config()
     if not watch_names(cfg):
         raise fail("no [[alerts]] or [health_alerts] in the config", 1)
-    store = open_store(cfg)
-    try:
-        with store.read_session() as session:
-            stats = watch_stats(session)
-    finally:
-        store.close()
+    with open_store(cfg) as store, store.read_session() as session:
+        stats = watch_stats(session)
     write_rows(watch_rows(cfg, stats), fmt, columns=WATCH_COLUMNS, table_columns=WATCH_TABLE)
 
 
-@alerts_app.command()
+@app.command()
 def test(name: Annotated[str, typer.Argument(help="The watch's name (or health)")]) -> None:
     """Send a test message through every channel of a watch, now; exit 1 if one fails."""
     cfg = config()
@@ -66,7 +62,7 @@ def test(name: Annotated[str, typer.Argument(help="The watch's name (or health)"
         raise typer.Exit(1)
 
 
-@alerts_app.command()
+@app.command()
 def history(
     watch: Annotated[str | None, typer.Option("--watch", "-w", help="One watch only")] = None,
     limit: Annotated[
@@ -79,10 +75,6 @@ def history(
 
     check_format(fmt, ("table", "json", "jsonl", "csv"))
     cfg = config()
-    store = open_store(cfg)
-    try:
-        with store.read_session() as session:
-            rows = read_history(session, watch=watch, limit=limit)
-    finally:
-        store.close()
+    with open_store(cfg) as store, store.read_session() as session:
+        rows = read_history(session, watch=watch, limit=limit)
     write_rows(history_rows(rows), fmt, columns=HISTORY_COLUMNS, table_columns=HISTORY_TABLE)
