@@ -1,13 +1,14 @@
 """The sender's side of the outbox: events packed into messages, messages into one
-delivery per channel, deliveries claimed, acknowledged or retried; and what `vigie alerts`
-and the API read of them.
+delivery per channel, deliveries claimed, acknowledged or retried (what `vigie alerts`
+and the API read of them: storage/alert_history.py).
 
 Every step is its own short transaction, committed before anything leaves: a message is
 written (with its idempotency key and its deliveries) before its first attempt, so a
 restart resends the same message with the same key, and a delivery a channel acknowledged
-is marked sent before the next is claimed. A claim lasts `claim` seconds, so two senders
-on one database never hold one delivery at once, and a sender killed mid-send leaves it
-to be claimed again once that time is past.
+is marked sent before the next is claimed. A claim names its sender and lasts until a time,
+so two senders on one database never hold one delivery at once; a sender that stops
+frees its claims, and one killed mid-send has them freed by the next (a dead process of
+this host) or by time.
 """
 
 from __future__ import annotations
@@ -362,107 +363,3 @@ def drop_channels(session: Session, keep: Iterable[str], reason: str) -> int:
             .values(status="failed", last_error=reason, claimed_until=None, claimed_by=None)
         ).rowcount
     )
-
-
-@dataclass(frozen=True, slots=True)
-class WatchStats:
-    messages: int = 0
-    last_sent_at: datetime | None = None
-    pending: int = 0
-    failed: int = 0
-    last_error: str | None = None
-
-
-def watch_stats(session: Session) -> dict[str, WatchStats]:
-    """Per watch: messages made, the last delivery sent, deliveries pending and failed."""
-    D = AlertDelivery.__table__.c
-    M = AlertMessage.__table__.c
-    counts: dict[str, dict[str, Any]] = {}
-    for watch, n in session.execute(select(M.watch, func.count()).group_by(M.watch)):
-        counts.setdefault(watch, {})["messages"] = n
-    for watch, status, n, last in session.execute(
-        select(M.watch, D.status, func.count(), func.max(D.sent_at))
-        .join(AlertMessage.__table__, M.id == D.message_id)
-        .group_by(M.watch, D.status)
-    ):
-        c = counts.setdefault(watch, {})
-        if status == "sent":
-            c["last_sent_at"] = last
-        elif status in ("pending", "failed"):
-            c[status] = n
-    errors = (
-        select(M.watch, D.last_error, D.id)
-        .join(AlertMessage.__table__, M.id == D.message_id)
-        .where(D.last_error.is_not(None))
-        .order_by(D.id.desc())
-        .limit(1000)
-    )
-    for watch, error, _ in session.execute(errors):
-        counts.setdefault(watch, {}).setdefault("last_error", error)
-    return {w: WatchStats(**c) for w, c in counts.items()}
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryRow:
-    message_id: int
-    watch: str
-    key: str
-    created_at: datetime
-    title: str
-    events: int
-    channel: str | None
-    status: str | None
-    attempts: int
-    sent_at: datetime | None
-    last_error: str | None
-
-
-def history(
-    session: Session, *, watch: str | None = None, limit: int = 50, before: int | None = None
-) -> list[HistoryRow]:
-    """Messages newest first (at most `limit`, with ids below `before`), one row per
-    delivery (a message without channels: one row without)."""
-    M = AlertMessage.__table__.c
-    D = AlertDelivery.__table__.c
-    messages = select(M.id).order_by(M.id.desc()).limit(limit)
-    if watch is not None:
-        messages = messages.where(M.watch == watch)
-    if before is not None:
-        messages = messages.where(M.id < before)
-    ids = list(session.execute(messages).scalars())
-    if not ids:
-        return []
-    rows = session.execute(
-        select(
-            M.id,
-            M.watch,
-            M.key,
-            M.created_at,
-            M.title,
-            M.events,
-            D.label,
-            D.status,
-            D.attempts,
-            D.sent_at,
-            D.last_error,
-        )
-        .outerjoin(AlertDelivery.__table__, D.message_id == M.id)
-        .where(M.id.in_(ids))
-        .order_by(M.id.desc(), D.id)
-    )
-    return [
-        HistoryRow(
-            r.id,
-            r.watch,
-            r.key,
-            r.created_at,
-            r.title,
-            r.events,
-            r.label,
-            r.status,
-            r.attempts or 0,
-            r.sent_at,
-            r.last_error,
-        )
-        for r in rows
-    ]

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, HTTPException, Query
 from pydantic import BaseModel
 
-from storage.alert_deliveries import history, watch_stats
+from storage.alert_history import history, watch_stats
 from storage.db import Store
 from vigie.alerts_view import history_messages, watch_names, watch_rows
 from vigie.config import Config

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from storage.alert_deliveries import HistoryRow, WatchStats
+from storage.alert_history import HistoryRow, WatchStats
 from vigie.alerts_config import HEALTH
 from vigie.config import Config
 

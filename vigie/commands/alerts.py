@@ -33,7 +33,7 @@ def list_watches(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
 ) -> None:
     """The watches, their channels (masked), last message sent, deliveries pending and failed."""
-    from storage.alert_deliveries import watch_stats
+    from storage.alert_history import watch_stats
 
     check_format(fmt, ("table", "json"))
     cfg = config()
@@ -71,7 +71,7 @@ def history(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json, jsonl or csv")] = "table",
 ) -> None:
     """The messages sent (or being sent), newest first: one row per channel."""
-    from storage.alert_deliveries import history as read_history
+    from storage.alert_history import history as read_history
 
     check_format(fmt, ("table", "json", "jsonl", "csv"))
     cfg = config()
