@@ -73,22 +73,19 @@ class Sender:
         client = httpx.AsyncClient(trust_env=False, follow_redirects=False)
         try:
             await asyncio.to_thread(self._start)
+            loop = asyncio.get_running_loop()
             while not stop.is_set():
+                started = loop.time()
+                self._wake.clear()  # a wake from now on (a commit during the round) counts
                 try:
                     if not self.setup.empty:
                         await self.round(client, pool)
                 except (SQLAlchemyError, OSError) as exc:  # the store is down: next round
                     log.warning("alerts: store: %s", " ".join(str(exc).split())[:300])
-                self._wake.clear()
-                waits = [
-                    asyncio.ensure_future(stop.wait()),
-                    asyncio.ensure_future(self._wake.wait()),
-                ]
-                await asyncio.wait(
-                    waits, timeout=self.setup.delivery.every, return_when="FIRST_COMPLETED"
-                )
-                for w in waits:
-                    w.cancel()
+                await self._pause(stop)
+                spare = MIN_ROUND - (loop.time() - started)  # a stream of wakes: rounds spaced
+                if spare > 0 and not stop.is_set():
+                    await asyncio.sleep(spare)
         finally:
             if self.inflight:
                 await asyncio.wait(list(self.inflight.values()), timeout=STOP_GRACE)
@@ -123,9 +120,7 @@ class Sender:
                 session, self.setup.all_channels(), "the channel is no longer in the config"
             )
         if freed or dropped:
-            log.info(
-                "alerts: %d deliveries of a stopped sender resumed, %d dropped", freed, dropped
-            )
+            log.info("alerts: %d deliveries resumed, %d dropped", freed, dropped)
 
     async def round(self, client: httpx.AsyncClient, pool: ThreadPoolExecutor) -> int:
         """Pack what is ready, start the sends that are due; how many sends started."""
