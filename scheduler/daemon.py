@@ -59,7 +59,9 @@ class Daemon:
         self.scheduler: AsyncIOScheduler | None = None
         self.stop_event = asyncio.Event()
         self.running: dict[str, asyncio.Task[object]] = {}
-        self.sender = Sender(store, config.alert_setup() or AlertSetup(), self.owner)
+        self.sender = Sender(
+            store, config.alert_setup() or AlertSetup(), self.owner, write=self.poller.queue.call
+        )
         self.sending: asyncio.Task[None] | None = None
         self.poller.alerts_written = self.sender.wake
 
@@ -194,9 +196,9 @@ class Daemon:
         await self.crawler.stop()
         if self.running:
             await asyncio.wait(list(self.running.values()), timeout=STOP_GRACE)
-        self.poller.close()  # after the store batch in flight, if any
-        if self.sending is not None:
+        if self.sending is not None:  # before the store queue it writes through closes
             await asyncio.wait([self.sending], timeout=STOP_GRACE)
+        self.poller.close()  # after the store batch in flight, if any
         with self.store.session() as session:
             leases.release_all(session, self.owner)
         log.info("daemon stopped")

@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy.exc import SQLAlchemyError
@@ -38,6 +39,9 @@ CLAIM_MARGIN = 30.0  # seconds a claim outlives a send's timeout
 MIN_ROUND = 0.1  # seconds between two rounds at least
 
 
+Writer = Callable[..., Awaitable[Any]]
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -50,8 +54,13 @@ class Sender:
         owner: str,
         *,
         clock: Callable[[], datetime] = utcnow,
+        write: Writer = asyncio.to_thread,
     ) -> None:
+        """`write(fn, *args)`: where the sender's write transactions run; the daemon gives
+        its store queue's (`StoreQueue.call`), so that on SQLite they take turns with the
+        polls' batches on one thread instead of fighting them for the write lock."""
         self.store = store
+        self.write = write
         self.setup = setup
         self.owner = owner
         self.clock = clock
@@ -72,7 +81,7 @@ class Sender:
         pool = ThreadPoolExecutor(SEND_THREADS, thread_name_prefix="vigie-alerts")
         client = httpx.AsyncClient(trust_env=False, follow_redirects=False)
         try:
-            await asyncio.to_thread(self._start)
+            await self.write(self._start)
             loop = asyncio.get_running_loop()
             while not stop.is_set():
                 started = loop.time()
@@ -91,7 +100,7 @@ class Sender:
                 await asyncio.wait(list(self.inflight.values()), timeout=STOP_GRACE)
             for task in self.inflight.values():
                 task.cancel()
-            await asyncio.to_thread(self._release)
+            await self.write(self._release)
             await client.aclose()
             pool.shutdown(wait=False, cancel_futures=True)
 
@@ -124,8 +133,11 @@ class Sender:
 
     async def round(self, client: httpx.AsyncClient, pool: ThreadPoolExecutor) -> int:
         """Pack what is ready, start the sends that are due; how many sends started."""
-        await asyncio.to_thread(self.pack)
-        jobs = await asyncio.to_thread(self._claim)
+        groups = await asyncio.to_thread(self._ready)  # reads: off the store's writer
+        if groups:
+            await self.write(self._pack, groups)
+        due = await asyncio.to_thread(self._due)
+        jobs = await self.write(self._take, due) if due else []
         channels = self.setup.all_channels()
         for job in jobs:
             task = asyncio.ensure_future(
@@ -137,13 +149,18 @@ class Sender:
 
     def pack(self) -> int:
         """Events ready to go out, made into messages with their deliveries; how many."""
+        return self._pack(self._ready())
+
+    def _ready(self) -> list[list[outbox.EventView]]:
+        with self.store.read_session() as session:
+            return outbox.ready_groups(session, self.setup.windows(), self.clock())
+
+    def _pack(self, groups: list[list[outbox.EventView]]) -> int:
+        if not groups:
+            return 0
         now = self.clock()
         setup = self.setup
         windows = setup.windows()
-        with self.store.read_session() as session:
-            groups = outbox.ready_groups(session, windows, now)
-        if not groups:
-            return 0
         try:
             with self.store.session() as session:
                 for events in groups:
@@ -167,12 +184,12 @@ class Sender:
             return 0
         return len(groups)
 
-    def _claim(self) -> list[outbox.DeliveryJob]:
-        now = self.clock()
+    def _due(self) -> list[outbox.DeliveryJob]:
         with self.store.read_session() as session:
-            due = outbox.due_deliveries(session, now, busy=list(self.inflight))
-        if not due:
-            return []
+            return outbox.due_deliveries(session, self.clock(), busy=list(self.inflight))
+
+    def _take(self, due: list[outbox.DeliveryJob]) -> list[outbox.DeliveryJob]:
+        now = self.clock()
         until = now + timedelta(seconds=self.setup.delivery.timeout + CLAIM_MARGIN)
         with self.store.session() as session:
             return outbox.claim(session, due, self.owner, until, now)
@@ -207,11 +224,11 @@ class Sender:
                 error = DeliveryError(f"internal: {type(exc).__name__}: {exc}"[:300])
         now = self.clock()
         if error is None:
-            await asyncio.to_thread(self._record, job, None, None)
+            await self.write(self._record, job, None, None)
             log.info("alert sent: %s to %s", job.key, channel.label if channel else job.channel)
             return
         retry_at = self._retry_at(job, error, now) if channel is not None else None
-        await asyncio.to_thread(self._record, job, error.reason, retry_at)
+        await self.write(self._record, job, error.reason, retry_at)
         label = channel.label if channel is not None else job.channel
         if retry_at is None:
             log.warning("alert given up: %s to %s: %s", job.key, label, error.reason)
