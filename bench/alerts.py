@@ -8,9 +8,10 @@ word, 10 of every update of one source — vs the same ingest without watches. T
 
 `alerts_latency_p95`: `vigie run` watching 1,000 sources of the local newsroom server
 (each gaining a post every 10 s, polled at the memory benchmark's interval), 20 of them
-watched by one `[[alerts]]` with a webhook to a receiver in this process; for every message, the time from the event's commit (its
-`created_at`, stamped in the poll's transaction) to the request's arrival. Baseline: the
-same with the daemon watching only the 20 sources. Target: p95 < 2 s.
+watched by one `[[alerts]]` with a webhook to a receiver in this process; for every
+message, the time from the event's commit (its `created_at`, stamped in the poll's
+transaction) to the request's arrival. Baseline: the same with the daemon watching only
+the 20 sources. Target: p95 < 2 s.
 """
 
 from __future__ import annotations
