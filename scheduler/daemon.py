@@ -33,6 +33,7 @@ from storage.sources import sources_overview
 log = logging.getLogger("vigie.daemon")
 
 STOP_GRACE = 5.0  # seconds in-flight polls may take to finish after SIGTERM
+RESCHEDULE_GAP = timedelta(milliseconds=20)  # see _schedule
 STARTUP_SPREAD = 0.2  # seconds between overdue sources at start, to avoid a thundering herd
 
 
@@ -103,6 +104,10 @@ class Daemon:
 
     def _schedule(self, name: str, when: datetime) -> None:
         assert self.scheduler is not None
+        # Never due at once: a poll that reschedules its source when the next run is already
+        # past (a save slower than the interval) would have the new job fire before its own
+        # run has ended, be skipped (max_instances) and, a date job, dropped: never polled again.
+        when = max(when, now_utc() + RESCHEDULE_GAP)
         self.scheduler.add_job(
             self._run_source,
             trigger=DateTrigger(run_date=when),
