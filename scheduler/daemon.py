@@ -33,7 +33,7 @@ from storage.sources import sources_overview
 log = logging.getLogger("vigie.daemon")
 
 STOP_GRACE = 5.0  # seconds in-flight polls may take to finish after SIGTERM
-RESCHEDULE_GAP = timedelta(milliseconds=20)  # see _schedule
+RESCHEDULE_GAP = timedelta(milliseconds=20)  # see _run_source
 STARTUP_SPREAD = 0.2  # seconds between overdue sources at start, to avoid a thundering herd
 
 
@@ -104,10 +104,6 @@ class Daemon:
 
     def _schedule(self, name: str, when: datetime) -> None:
         assert self.scheduler is not None
-        # Never due at once: a poll that reschedules its source when the next run is already
-        # past (a save slower than the interval) would have the new job fire before its own
-        # run has ended, be skipped (max_instances) and, a date job, dropped: never polled again.
-        when = max(when, now_utc() + RESCHEDULE_GAP)
         self.scheduler.add_job(
             self._run_source,
             trigger=DateTrigger(run_date=when),
@@ -143,7 +139,10 @@ class Daemon:
             self._schedule(name, retry)
             return
         if report.next_run_at is not None and self._still_wanted(name):
-            self._schedule(name, report.next_run_at)
+            # Never due at once: when the next run is already past (a save slower than the
+            # interval), the new job would fire before this run has ended, be skipped
+            # (max_instances) and, a date job, dropped: the source never polled again.
+            self._schedule(name, max(report.next_run_at, self.clock() + RESCHEDULE_GAP))
         elif report.next_run_at is None and report.status != "error":
             log.info(
                 "source %s: %s, no further polls", name, "ended" if report.ended else report.status
