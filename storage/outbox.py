@@ -83,8 +83,8 @@ def _update_events(
     want_highlights = any(w.highlighted and "new" in w.on for w in watches)
     new_ids = list(crawl.new_ids) if want_new else []
     changed_ids = list(crawl.changed_ids) if want_edited else []
-    marked = [i for i in crawl.highlighted_ids if i not in set(changed_ids)]
-    marked = marked if want_highlights else []
+    edited = set(changed_ids)
+    marked = [i for i in crawl.highlighted_ids if i not in edited] if want_highlights else []
     if not new_ids and not changed_ids and not marked:
         return []
     texts: dict[int, tuple[Text, bool, int]] = {}
