@@ -24,7 +24,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from bench.common import ROOT, SIZES, Metric, Sizes, machine
 
-BENCHMARKS = ("poll", "ingest", "repoll", "neardup", "search", "memory", "web")
+BENCHMARKS = ("poll", "ingest", "repoll", "neardup", "search", "memory", "web", "alerts")
 
 
 def _progress(message: str) -> None:
@@ -61,6 +61,10 @@ def run_one(name: str, sizes: Sizes, *, with_pg: bool) -> list[Metric]:
         from bench import web
 
         return web.bench(sizes, log=_progress)
+    if name == "alerts":
+        from bench import alerts
+
+        return alerts.bench(sizes)
     raise ValueError(f"unknown benchmark {name!r}")
 
 

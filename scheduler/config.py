@@ -10,6 +10,7 @@ from typing import Protocol
 
 from crawler.models import SourceSpec
 from crawler.settings import CrawlSettings
+from scheduler.alerts.setup import AlertSetup
 
 
 class SourceSettings(Protocol):
@@ -49,6 +50,7 @@ class PollSettings(Protocol):
     def crawler(self) -> CrawlSettings: ...
     def interval_of(self, source: SourceSettings, /) -> float: ...
     def spec(self, source: SourceSettings, /) -> SourceSpec: ...
+    def alert_setup(self) -> AlertSetup | None: ...  # the watches; None: none
 
 
 class DaemonSettings(PollSettings, Protocol):

@@ -21,6 +21,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from crawler.runner import CrawlService
+from scheduler.alerts.sender import Sender
+from scheduler.alerts.setup import AlertSetup
 from scheduler.config import DaemonSettings
 from scheduler.jobs import Poller, now_utc
 from scheduler.store_steps import Clock
@@ -58,6 +60,11 @@ class Daemon:
         self.scheduler: AsyncIOScheduler | None = None
         self.stop_event = asyncio.Event()
         self.running: dict[str, asyncio.Task[object]] = {}
+        self.sender = Sender(
+            store, config.alert_setup() or AlertSetup(), self.owner, write=self.poller.queue.call
+        )
+        self.sending: asyncio.Task[None] | None = None
+        self.poller.alerts_written = self.sender.wake
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -71,6 +78,7 @@ class Daemon:
         self.scheduler = AsyncIOScheduler(event_loop=loop, timezone=UTC)
         self.scheduler.start()
         self._schedule_all()
+        self.sending = asyncio.ensure_future(self.sender.run(self.stop_event))
         log.info(
             "daemon started: %d sources, worker %s", len(self.config.enabled_sources()), self.owner
         )
@@ -155,6 +163,7 @@ class Daemon:
             return
         old = {s.name: s for s in self.config.sources}
         self.config = self.poller.config = new
+        self.sender.configure(new.alert_setup() or AlertSetup())
         await asyncio.to_thread(self.poller.sync_sources)  # a new URL clears ended and gone
         finished = await asyncio.to_thread(self.poller.finished)
         assert self.scheduler is not None
@@ -191,6 +200,8 @@ class Daemon:
         await self.crawler.stop()
         if self.running:
             await asyncio.wait(list(self.running.values()), timeout=STOP_GRACE)
+        if self.sending is not None:  # before the store queue it writes through closes
+            await asyncio.wait([self.sending], timeout=STOP_GRACE)
         self.poller.close()  # after the store batch in flight, if any
         with self.store.session() as session:
             leases.release_all(session, self.owner)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -76,7 +76,10 @@ class Poller:
         self.crawler = crawler
         self.owner = owner
         self.clock = clock
-        self.steps = PollSteps(owner, sticky=sticky, clock=clock)
+        self.steps = PollSteps(
+            owner, sticky=sticky, clock=clock, alerts=lambda: self.config.alert_setup()
+        )
+        self.alerts_written: Callable[[], None] | None = None  # the daemon's sender, told
         self.source_ids: dict[str, int] = {}
         self.stopping = False
         # Failed polls the store could not record either (it is down): their backoff.
@@ -189,7 +192,7 @@ class Poller:
             )
         if self.stopping and result.status == "error" and not result.posts:
             return PollReport(source.name, "abandoned", error=result.error)
-        end = PollEnd(source_id, result, self._cadence(source, ctx))
+        end = PollEnd(source_id, result, self._cadence(source, ctx), had_posts=ctx.had_posts)
         if result.posts:
             stored = await self.queue.run(
                 lambda session: self.steps.finish(session, end),
@@ -197,6 +200,8 @@ class Poller:
             )
         else:
             stored = await self.queue.run_grouped(self.steps.finish_quiet, end)
+        if stored.alerts and self.alerts_written is not None:
+            self.alerts_written()  # committed: the sender need not wait for its next look
         counts = stored.counts
         report = PollReport(
             source=source.name,

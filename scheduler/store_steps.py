@@ -8,7 +8,8 @@
   posts saved (storage/updates_write.py), the next run decided from what they changed
   (scheduler/policy.py, pure), the crawl recorded with that schedule (storage/crawls.py),
   all in the step's transaction;
-- a poll that raised (`PollSteps.record_failure`): recorded as a failed crawl, with backoff.
+- a poll that raised (`PollSteps.record_failure`): recorded as a failed crawl, with backoff;
+- after each: the alert events of the crawl, in its transaction (scheduler/alerts/steps.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from crawler.models import CrawlResult, KnownPosts, Validators
+from scheduler.alerts.setup import AlertSetup
+from scheduler.alerts.steps import record_crawl
 from scheduler.policy import Outcome, lease_after, next_state
 from storage import leases
 from storage.crawls import (
@@ -86,6 +89,7 @@ class PollEnd:
     source_id: int
     result: CrawlResult
     cadence: Cadence
+    had_posts: bool = True  # before this crawl (False: the source's first), for the alerts
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +98,7 @@ class Stored:
 
     counts: SaveCounts
     schedule: dict[str, Any]
+    alerts: int = 0  # alert events written with it (scheduler/alerts/steps.py)
 
     @property
     def next_run_at(self) -> datetime | None:
@@ -104,10 +109,20 @@ class PollSteps:
     """The store steps of one worker's polls: `owner` (None: no leases) keeps its sources'
     leases between polls when `sticky`; `clock` says what time it is."""
 
-    def __init__(self, owner: str | None, *, sticky: bool, clock: Clock) -> None:
+    def __init__(
+        self,
+        owner: str | None,
+        *,
+        sticky: bool,
+        clock: Clock,
+        alerts: Callable[[], AlertSetup | None] = lambda: None,
+    ) -> None:
+        """`alerts`: the watches now (a reload changes them), whose events each crawl
+        writes to the outbox in its transaction."""
         self.owner = owner
         self.sticky = sticky
         self.clock = clock
+        self.alerts = alerts
 
     def start(
         self, session: Session, polls: list[PollStart]
@@ -154,7 +169,7 @@ class PollSteps:
         schedule = self._schedule(poll, counts, now)
         crawl = FinishedCrawl(poll.source_id, poll.result, counts, schedule)
         record_crawls(session, [crawl], now=now, worker=self.owner)
-        return Stored(counts, schedule)
+        return Stored(counts, schedule, self._alert(session, poll, counts, schedule, now))
 
     def finish_quiet(self, session: Session, polls: list[PollEnd]) -> list[Stored]:
         """`finish` for crawls without posts (most polls: unchanged pages, errors), of a
@@ -170,7 +185,10 @@ class PollSteps:
             for p, s in zip(polls, stored, strict=True)
         ]
         record_crawls(session, crawls, now=now, worker=self.owner)
-        return stored
+        return [
+            Stored(s.counts, s.schedule, self._alert(session, p, s.counts, s.schedule, now))
+            for p, s in zip(polls, stored, strict=True)
+        ]
 
     def record_failure(
         self, session: Session, source_id: int, result: CrawlResult, cadence: Cadence
@@ -179,7 +197,32 @@ class PollSteps:
         source's stored failures (the cadence's own are not known to be current)."""
         state = crawl_states(session, [source_id])[source_id]
         cadence = _with_state(cadence, state)
-        return self.finish_quiet(session, [PollEnd(source_id, result, cadence)])[0]
+        end = PollEnd(source_id, result, cadence, had_posts=state.had_posts)
+        return self.finish_quiet(session, [end])[0]
+
+    def _alert(
+        self,
+        session: Session,
+        poll: PollEnd,
+        counts: SaveCounts,
+        schedule: dict[str, Any],
+        now: datetime,
+    ) -> int:
+        """The crawl's alert events, in its transaction; how many."""
+        return record_crawl(
+            session,
+            self.alerts(),
+            source_id=poll.source_id,
+            source=poll.result.source,
+            result=poll.result,
+            new_ids=counts.new_ids,
+            changed_ids=counts.changed_ids,
+            highlighted_ids=counts.highlighted_ids,
+            had_posts=poll.had_posts,
+            failures_before=poll.cadence.failures,
+            failures_after=schedule.get("failures", 0),
+            now=now,
+        )
 
     def _schedule(self, poll: PollEnd, counts: SaveCounts, now: datetime) -> dict[str, Any]:
         """The source's schedule fields after this crawl (scheduler/policy.py)."""

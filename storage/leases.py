@@ -128,3 +128,9 @@ def release_all(session: Session, owner: str) -> int:
         update(Source).where(Source.lease_owner == owner).values(lease_owner=None, lease_until=None)
     )
     return result.rowcount
+
+
+def alive_here(owner: str) -> bool:
+    """Whether a worker id may still be running: False only for a process of this host
+    that is gone (other claims than leases, e.g. alert deliveries, ask it too)."""
+    return _alive_here(owner)

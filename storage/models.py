@@ -196,3 +196,69 @@ class CrawlRun(Base):
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str | None] = mapped_column(String(128))  # who crawled, with leases
+
+
+class AlertEvent(Base):
+    """The outbox: one event (a new or edited update, a source's health changing) that
+    matched a watch, written in the transaction of the crawl it comes from. `key` is the
+    idempotency key (watch, update, revision) every delivery of it carries; `message_id`
+    is set once the sender has put it into a message (storage/alert_deliveries.py)."""
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    watch: Mapped[str] = mapped_column(String(64))
+    # new | edited | highlighted (a stored update made a key moment) | failing | empty | recovered
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    update_id: Mapped[int | None] = mapped_column(ForeignKey("updates.id", ondelete="CASCADE"))
+    revision: Mapped[int | None] = mapped_column(Integer)
+    # Events of one batch go out as one message (a digest): the watch's digest window,
+    # or one poll that matched too much (a first crawl, 40 posts at once). None: alone.
+    batch: Mapped[str | None] = mapped_column(String(80))
+    detail: Mapped[str | None] = mapped_column(Text)  # a health event's error
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alert_messages.id", ondelete="SET NULL"), index=True
+    )
+
+
+class AlertMessage(Base):
+    """One message of a watch, as rendered once (plain text, bounded), with its own
+    idempotency key: the event's key, or the digest's."""
+
+    __tablename__ = "alert_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    watch: Mapped[str] = mapped_column(String(64), index=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)  # the webhook's JSON body
+    events: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AlertDelivery(Base):
+    """A message to one channel: pending until the channel acknowledged it (sent) or
+    the sender gave up (failed). `claimed_until` keeps two senders off one delivery."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        UniqueConstraint("message_id", "channel"),
+        Index("ix_alert_deliveries_pending", "status", "channel"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("alert_messages.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(64))  # a stable id of the channel's URL
+    label: Mapped[str] = mapped_column(Text)  # the channel with its secrets masked
+    status: Mapped[str] = mapped_column(String(16))  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(128))  # a worker id (leases.py)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

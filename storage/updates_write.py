@@ -34,6 +34,7 @@ class SaveCounts:
     unchanged: int = 0
     new_ids: list[int] = field(default_factory=list)
     changed_ids: list[int] = field(default_factory=list)
+    highlighted_ids: list[int] = field(default_factory=list)  # stored ones made key moments
 
 
 _SOURCES = Source.__table__
@@ -252,6 +253,7 @@ def save_posts(
         seen_ids.append(uid)
         if m.highlighted and not u.highlighted:
             u.highlighted = True
+            counts.highlighted_ids.append(uid)
         if u.url is None and m.post.url:
             u.url = m.post.url
         new_keys.extend(

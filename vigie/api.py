@@ -35,6 +35,7 @@ from storage.queries import find_updates, list_updates
 from storage.search import MAX_QUERY_CHARS
 from storage.sources import source_names
 from vigie import __version__
+from vigie.alerts_api import add_alert_routes
 from vigie.api_models import SourceOut, StoryOut, UpdateDetail, UpdatePage
 from vigie.atom import ID_PREFIX, FeedInfo, build_feed
 from vigie.config import Config
@@ -258,4 +259,5 @@ def create_app(config: Config, store: Store | None = None) -> FastAPI:
         return atom(build_feed(info, rows, api_link(request)))
 
     add_web(app, config, db)
+    add_alert_routes(app, config, db)
     return app

@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from vigie.commands import crawl, read, serve
+from vigie.commands import alerts, crawl, read, serve
 from vigie.logs import LEVELS, setup_logging
 from vigie.shell import State
 from vigie.terminal import safe
@@ -47,6 +47,7 @@ COMMANDS = (
 )
 for command in COMMANDS:
     app.command()(command)
+app.add_typer(alerts.app, name="alerts")  # list, test, history
 
 
 def _print_version(value: bool) -> None:

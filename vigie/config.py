@@ -24,6 +24,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -31,6 +32,8 @@ from pydantic import (
 )
 
 from crawler.models import Selectors, SourceSpec
+from vigie import alerts_config
+from vigie.alerts_config import AlertConfig, AlertDeliveryConfig, HealthAlertsConfig
 from vigie.config_values import Duration, Percent, Size, database_url
 
 DEFAULT_CONFIG = "config.toml"
@@ -169,7 +172,11 @@ class Config(_Strict):
     scheduler: SchedulerConfig = SchedulerConfig()
     api: ApiConfig = ApiConfig()
     sources: list[SourceConfig] = []
+    alerts: list[AlertConfig] = Field([], max_length=1000)
+    health_alerts: HealthAlertsConfig | None = None
+    alert_delivery: AlertDeliveryConfig = AlertDeliveryConfig()
     path: Path | None = Field(None, exclude=True)
+    _alert_setup: Any = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:
@@ -178,7 +185,22 @@ class Config(_Strict):
             if source.name in seen:
                 raise ValueError(f"sources[{i}].name: duplicate source name {source.name!r}")
             seen.add(source.name)
+        problems = alerts_config.check_alerts(self.alerts, self.health_alerts, seen)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+    def alert_setup(self) -> alerts_config.AlertSetup | None:
+        """What the scheduler is given of the alerts (built once per config)."""
+        if self._alert_setup is None:
+            zones = {s.name: s.timezone for s in self.sources if s.timezone}
+            self._alert_setup = (
+                alerts_config.alert_setup(
+                    self.alerts, self.health_alerts, self.alert_delivery, zones
+                )
+                or False
+            )
+        return self._alert_setup or None
 
     def interval_of(self, source: SourceConfig) -> float:
         return source.interval or self.scheduler.default_interval

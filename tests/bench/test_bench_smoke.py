@@ -14,7 +14,7 @@ import pytest
 from tests.shared import ROOT
 
 KEYS = {"value", "unit", "baseline", "ratio", "target", "ok"}
-BENCHMARKS = ("poll", "ingest", "repoll", "neardup", "search", "memory", "web")
+BENCHMARKS = ("poll", "ingest", "repoll", "neardup", "search", "memory", "web", "alerts")
 
 
 @pytest.mark.slow

@@ -143,6 +143,11 @@ def check(
     ]
     title = f"{len(cfg.enabled_sources())} of {len(cfg.sources)} sources enabled"
     write_table(rows, PLAN_COLUMNS, title=title)
+    if setup := cfg.alert_setup():
+        channels = len(setup.all_channels())
+        typer.echo(
+            f"alerts: {len(setup.channels)} watches, {channels} channels (vigie alerts list)"
+        )
     if problem:
         raise fail(problem, 1)
 
