@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from crawler.models import CrawlResult, KnownPosts, Validators
 from scheduler.policy import Outcome, lease_after, next_state
 from storage import leases
+from storage.cluster import jobs_still_ours
 from storage.crawls import (
     CrawlState,
     FinishedCrawl,
@@ -86,6 +87,7 @@ class PollEnd:
     source_id: int
     result: CrawlResult
     cadence: Cadence
+    job: int | None = None  # cluster mode: the engine job it ran in (the save is fenced)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,7 @@ class Stored:
 
     counts: SaveCounts
     schedule: dict[str, Any]
+    superseded: bool = False  # its engine job was taken back: nothing was written
 
     @property
     def next_run_at(self) -> datetime | None:
@@ -102,12 +105,25 @@ class Stored:
 
 class PollSteps:
     """The store steps of one worker's polls: `owner` (None: no leases) keeps its sources'
-    leases between polls when `sticky`; `clock` says what time it is."""
+    leases between polls when `sticky`; `clock` says what time it is. `worker` names who
+    crawled (default: `owner`). In cluster mode `engine_worker` is the engine's id of this
+    worker: a poll's save is written only while the engine says its job is still this
+    worker's (a worker taken for dead, whose job was taken back, saves nothing)."""
 
-    def __init__(self, owner: str | None, *, sticky: bool, clock: Clock) -> None:
+    def __init__(
+        self,
+        owner: str | None,
+        *,
+        sticky: bool,
+        clock: Clock,
+        worker: str | None = None,
+        engine_worker: Callable[[], int | None] | None = None,
+    ) -> None:
         self.owner = owner
         self.sticky = sticky
         self.clock = clock
+        self.worker = worker or owner
+        self.engine_worker = engine_worker
 
     def start(
         self, session: Session, polls: list[PollStart]
@@ -149,28 +165,45 @@ class PollSteps:
     def finish(self, session: Session, poll: PollEnd) -> Stored:
         """A crawl stored: its posts saved, its next run decided from what they changed,
         then the crawl recorded with that schedule."""
+        if self._fenced_out(session, [poll]):
+            return Stored(SaveCounts(), {"next_run_at": None}, superseded=True)
         now = self.clock()
         counts = save_posts(session, poll.source_id, poll.result.posts, now)
         schedule = self._schedule(poll, counts, now)
         crawl = FinishedCrawl(poll.source_id, poll.result, counts, schedule)
-        record_crawls(session, [crawl], now=now, worker=self.owner)
+        record_crawls(session, [crawl], now=now, worker=self.worker)
         return Stored(counts, schedule)
 
     def finish_quiet(self, session: Session, polls: list[PollEnd]) -> list[Stored]:
         """`finish` for crawls without posts (most polls: unchanged pages, errors), of a
         batch of polls, recorded in one statement per kind of row."""
         now = self.clock()
+        gone = self._fenced_out(session, polls)
         stored = []
         for poll in polls:
             if poll.result.posts:
                 raise ValueError("finish_quiet: a crawl with posts goes to finish")
-            stored.append(Stored(SaveCounts(), self._schedule(poll, SaveCounts(), now)))
+            if poll.job in gone:
+                stored.append(Stored(SaveCounts(), {"next_run_at": None}, superseded=True))
+            else:
+                stored.append(Stored(SaveCounts(), self._schedule(poll, SaveCounts(), now)))
         crawls = [
             FinishedCrawl(p.source_id, p.result, s.counts, s.schedule)
             for p, s in zip(polls, stored, strict=True)
+            if not s.superseded
         ]
-        record_crawls(session, crawls, now=now, worker=self.owner)
+        if crawls:
+            record_crawls(session, crawls, now=now, worker=self.worker)
         return stored
+
+    def _fenced_out(self, session: Session, polls: Sequence[PollEnd]) -> set[int | None]:
+        """The engine jobs of these polls that are no longer this worker's."""
+        jobs = [p.job for p in polls if p.job is not None]
+        if not jobs or self.engine_worker is None:
+            return set()
+        engine_id = self.engine_worker()
+        ours = jobs_still_ours(session, engine_id, jobs) if engine_id is not None else set()
+        return set(jobs) - ours
 
     def record_failure(
         self, session: Session, source_id: int, result: CrawlResult, cadence: Cadence

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -38,6 +39,8 @@ from vigie.atom import ID_PREFIX, FeedInfo, build_feed
 from vigie.config import Config, shown
 from vigie.docs import add_docs
 from vigie.filters import ParamError, check_sources, parse_when
+from vigie.health import METRICS_TYPE as METRICS
+from vigie.health import health, metrics
 from vigie.output import plain
 from vigie.rows import history_with_diffs, source_rows
 
@@ -102,6 +105,7 @@ class SourceOut(BaseModel):
     failures: int
     backoff_until: str | None
     current_interval: float | None
+    last_worker: str | None = None
 
 
 class StoryOut(BaseModel):
@@ -270,6 +274,18 @@ def create_app(config: Config, store: Store | None = None) -> FastAPI:
         with db.read_session() as session:
             states = sources_overview(session, list(names))
         return [plain(r) for r in source_rows(config, states)]
+
+    @app.get("/health", responses={503: {"description": "Unhealthy: see `problems`"}})
+    def health_check() -> JSONResponse:
+        """Database reachable, daemon or cluster processes alive (heartbeat ages), sources
+        failing, the queue of due polls; 503 when unhealthy."""
+        code, body = health(config, db)
+        return JSONResponse(jsonable_encoder(body), status_code=code)
+
+    @app.get("/metrics", response_class=Response, responses={200: {"content": {METRICS: {}}}})
+    def prometheus() -> Response:
+        """Prometheus metrics: sources by status, the queue, processes and heartbeats."""
+        return Response(content=metrics(config, db), media_type=METRICS)
 
     @app.get("/stories/{story_id}", response_model=StoryOut, response_model_exclude_unset=True)
     def story(story_id: Id) -> dict[str, Any]:

@@ -55,6 +55,32 @@ SOURCE_COLUMNS = (
     "failures",
     "backoff_until",
     "current_interval",
+    "last_worker",
+)
+WORKER_COLUMNS = (
+    "name",
+    "role",
+    "host",
+    "pid",
+    "live",
+    "active_scheduler",
+    "running",
+    "polls",
+    "errors",
+    "heartbeat_age",
+    "heartbeat_at",
+    "started_at",
+    "version",
+)
+WORKER_TABLE = (
+    "name",
+    "role",
+    "live",
+    "active_scheduler",
+    "running",
+    "polls",
+    "errors",
+    "heartbeat_age",
 )
 SOURCE_TABLE = (
     "name",
@@ -103,21 +129,26 @@ def run(
     once: Annotated[
         bool, typer.Option("--once", help="Crawl every enabled source once, then exit")
     ] = False,
+    role: Annotated[
+        str | None,
+        typer.Option(help="With [cluster]: scheduler, worker or all (the default)"),
+    ] = None,
 ) -> None:
     """Run the daemon until SIGTERM/SIGINT (or crawl everything once with --once).
 
     --once ends with a one-line summary on stderr, and exits 1 when every source failed.
+    With [cluster] in the config, run one process of a cluster in its --role.
     """
+    from vigie.running import check_role, run_daemon
+
     cfg = config()
+    check_role(cfg, role, once=once)
     store = open_store(cfg, create=True)
     if once:
         _finish(crawl_now(cfg, store, cfg.enabled_sources(), once=True))
         return
-    from crawler.reactor import run as run_reactor
-    from scheduler.daemon import Daemon
-
     try:
-        run_reactor(lambda: Daemon(cfg, store).run())
+        run_daemon(cfg, store, role)
     finally:
         store.close()
 
@@ -430,6 +461,23 @@ def sources(
     finally:
         store.close()
     write_rows(source_rows(cfg, states), fmt, columns=SOURCE_COLUMNS, table_columns=SOURCE_TABLE)
+
+
+@app.command()
+def workers(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+    every: Annotated[bool, typer.Option("--all", help="Dead ones too (up to a day)")] = False,
+) -> None:
+    """The cluster's processes (or the daemon): role, load and last heartbeat."""
+    from vigie.running import worker_rows
+
+    check_format(fmt, ("table", "json"))
+    store = open_store(config())
+    try:
+        rows = worker_rows(store, every=every)
+    finally:
+        store.close()
+    write_rows(rows, fmt, columns=WORKER_COLUMNS, table_columns=WORKER_TABLE)
 
 
 @app.command()

@@ -38,6 +38,7 @@ from crawler.models import Selectors, SourceSpec
 DEFAULT_CONFIG = "config.toml"
 STORAGE_URL_ENV = "VIGIE_STORAGE_URL"
 MIN_TOKEN_LENGTH = 16
+WORKER_NAME = r"^[A-Za-z0-9._:@-]{1,100}$"
 MIN_DURATION = 1.0  # seconds: intervals, timeouts and the like
 MAX_DURATION = 30 * 86400.0
 MAX_SIZE = 1024**3
@@ -227,6 +228,48 @@ class SchedulerConfig(_Strict):
     full_every: int = Field(10, ge=1, le=10_000)
 
 
+class ClusterConfig(_Strict):
+    """`[cluster]`: present, cluster mode (PostgreSQL only): `vigie run --role ...`."""
+
+    batch: int = Field(1, ge=1, le=500)  # sources per engine job
+    concurrency: int = Field(16, ge=1, le=256)  # jobs a worker runs at once
+    heartbeat: Duration = 10.0
+    stall_after: Duration = 30.0  # no heartbeat for this long: the worker is dead
+    tick: Duration = 1.0  # how often the active scheduler looks for due sources
+    worker_name: str | None = Field(None, pattern=WORKER_NAME)  # default host:pid
+
+    @model_validator(mode="after")
+    def _stall_after_heartbeats(self) -> ClusterConfig:
+        if self.stall_after < 3 * self.heartbeat:
+            raise ValueError(
+                f"stall_after ({self.stall_after:g}s) must be at least 3 heartbeats "
+                f"({3 * self.heartbeat:g}s): a busy worker would be taken for dead"
+            )
+        return self
+
+
+class MetricsConfig(_Strict):
+    """`[metrics]`: where `vigie run` answers GET /health and /metrics (unset: nowhere)."""
+
+    listen: str | None = None  # "HOST:PORT"; None: the daemon opens no socket
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, listen: str | None) -> str | None:
+        if listen is None:
+            return None
+        match = re.fullmatch(r"\[?([A-Za-z0-9.:_-]+?)\]?:(\d{1,5})", listen)
+        if not match or not 1 <= int(match.group(2)) <= 65535:
+            raise ValueError(f"not HOST:PORT: {listen[:60]!r} (e.g. 127.0.0.1:9464)")
+        return listen
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        assert self.listen is not None
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
 class ApiConfig(_Strict):
     """`vigie serve`: where it listens, and the bearer token it asks for when one is set."""
 
@@ -307,6 +350,8 @@ class Config(_Strict):
     crawler: CrawlerConfig = CrawlerConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     api: ApiConfig = ApiConfig()
+    cluster: ClusterConfig | None = None  # present: cluster mode (PostgreSQL only)
+    metrics: MetricsConfig = MetricsConfig()
     sources: list[SourceConfig] = []
     path: Path | None = Field(None, exclude=True)
 
@@ -421,6 +466,16 @@ def _storage_from_env(problems: list[tuple[str | None, str]]) -> StorageConfig |
         return None
 
 
+def _url_of(raw: dict[str, Any], config: Config | None, env: StorageConfig | None) -> str:
+    """The storage URL in use, as far as it is known (a file with errors: as written)."""
+    if env is not None:
+        return env.url
+    if config is not None:
+        return config.storage.url
+    written = raw.get("storage", {}).get("url") if isinstance(raw.get("storage"), dict) else None
+    return written if isinstance(written, str) else StorageConfig().url
+
+
 def load_config(path: str | Path | None = None) -> Config:
     """Read and validate a config file; raise ConfigError listing everything wrong."""
     file = config_path(path)
@@ -447,6 +502,10 @@ def load_config(path: str | Path | None = None) -> Config:
                 problems.append(problem)
         problems.sort(key=lambda p: _order_of_key(raw, p[0]))
     storage = _storage_from_env(problems)
+    if "cluster" in raw and not _url_of(raw, config, storage).startswith("postgres"):
+        problems.append(
+            ("cluster", "cluster mode needs PostgreSQL: [storage] url postgresql://...")
+        )
     if problems or config is None:
         (key, reason), *more = problems
         raise ConfigError(file, key, reason, more)

@@ -53,6 +53,7 @@ def source_rows(cfg: Config, states: dict[str, dict]) -> list[dict[str, Any]]:
                 "failures": st.get("failures", 0),
                 "backoff_until": st.get("backoff_until"),
                 "current_interval": st.get("current_interval"),
+                "last_worker": st.get("last_worker"),
             }
         )
     return rows
