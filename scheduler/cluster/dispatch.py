@@ -136,8 +136,8 @@ class Dispatcher:
                     job.worker_id,
                     job.task_kwargs.get(SOURCE_IDS),
                 )
-        except (ConnectorException, psycopg.Error, OSError) as exc:
-            log.warning("recovery: %s", exc)
+        except Exception as exc:  # the database, mostly: try again at the next heartbeat
+            log.warning("recovery: %s: %s", type(exc).__name__, exc)
             self._quiet()
             return 0
         self.recovered += len(stalled)

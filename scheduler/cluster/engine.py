@@ -62,12 +62,13 @@ async def _autocommit(conn: Any) -> None:
     await conn.set_autocommit(True)
 
 
-def make_app(storage_url: str, *, max_size: int = 4) -> procrastinate.App:
-    """The engine app over the store's database; open it with `open_async()`."""
+def make_app(storage_url: str, *, max_size: int = 4, autocommit: bool = True) -> procrastinate.App:
+    """The engine app over the store's database; open it with `open_async()` (a sync
+    `open()`, as the engine's CLI does, needs `autocommit=False`: it would not await it)."""
     connector = procrastinate.PsycopgConnector(
         conninfo=conninfo(storage_url),
         kwargs={"options": connect_options()},
-        configure=_autocommit,
+        configure=_autocommit if autocommit else None,
         min_size=1,
         max_size=max_size,
         timeout=POOL_TIMEOUT,

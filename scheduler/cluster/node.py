@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import signal
 from datetime import UTC, datetime
@@ -123,7 +124,7 @@ class ClusterNode:
         while not self.stop_event.is_set():
             try:
                 result = step()
-                if asyncio.iscoroutine(result):
+                if inspect.isawaitable(result):
                     await result
                 return
             except Exception as exc:
