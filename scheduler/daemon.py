@@ -31,6 +31,7 @@ from storage.sources import sources_overview
 log = logging.getLogger("vigie.daemon")
 
 STOP_GRACE = 5.0  # seconds in-flight polls may take to finish after SIGTERM
+AFTER_POLL = 0.5  # seconds: the soonest a source runs again after its poll returned
 STARTUP_SPREAD = 0.2  # seconds between overdue sources at start, to avoid a thundering herd
 
 
@@ -130,7 +131,11 @@ class Daemon:
             self._schedule(name, retry)
             return
         if report.next_run_at is not None and self._still_wanted(name):
-            self._schedule(name, report.next_run_at)
+            # Not before this run has returned: APScheduler skips (and, a date trigger, drops)
+            # a run that fires while the job's instance still counts as running, which a
+            # next run already past would (a poll that returned late on a loaded machine).
+            soonest = self.clock() + timedelta(seconds=AFTER_POLL)
+            self._schedule(name, max(report.next_run_at, soonest))
         elif report.next_run_at is None and report.status != "error":
             log.info(
                 "source %s: %s, no further polls", name, "ended" if report.ended else report.status

@@ -17,12 +17,12 @@ import urllib.error
 import urllib.request
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import make_url
 
 from storage.db import Store
@@ -187,8 +187,6 @@ class Cluster:
         return out
 
     def workers(self) -> dict[str, dict[str, Any]]:
-        from datetime import UTC
-
         from storage.cluster import workers
 
         with self.store.read_session() as session:
@@ -205,6 +203,20 @@ class Cluster:
                 {"w": engine_id},
             )
             return [list(r[0]) for r in rows]
+
+    def make_due(self, count: int) -> list[str]:
+        """`count` sources not due for a minute made due now; their names."""
+        with self.store.session() as session:
+            later = datetime.now(UTC) + timedelta(seconds=60)
+            names = list(
+                session.execute(
+                    select(Source.name).where(Source.next_run_at > later).limit(count)
+                ).scalars()
+            )
+            session.execute(
+                update(Source).where(Source.name.in_(names)).values(next_run_at=func.now())
+            )
+        return names
 
     def names_by_id(self) -> dict[int, str]:
         with self.store.read_session() as session:
