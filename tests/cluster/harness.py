@@ -205,9 +205,9 @@ class Cluster:
             return [list(r[0]) for r in rows]
 
     def make_due(self, count: int) -> list[str]:
-        """`count` sources not due for a minute made due now; their names."""
+        """`count` sources not due for 30 s made due now; their names."""
         with self.store.session() as session:
-            later = datetime.now(UTC) + timedelta(seconds=60)
+            later = datetime.now(UTC) + timedelta(seconds=30)
             names = list(
                 session.execute(
                     select(Source.name).where(Source.next_run_at > later).limit(count)
