@@ -30,7 +30,8 @@ from bench.common import ROOT, Metric, Sizes, peak_rss_mb, rss_mb, workdir
 from storage.db import Store
 from storage.models import Source
 from storage.sources import ensure_sources
-from vigie.config import load_config, parse_duration
+from vigie.config import load_config
+from vigie.config_values import parse_duration
 
 EVERY = 60.0  # seconds between two new posts of one source
 

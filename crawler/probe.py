@@ -1,10 +1,11 @@
 """`vigie probe URL`: fetch one page once and show what vigie would extract, and by which path.
 
-For setting up a source. The page is fetched by the crawl service (Scrapy, with the config's
-user agent, robots.txt, timeout and size limit), extracted exactly as a source of that kind
-would be (`crawler.documents.extract_document`, pagination not followed) and nothing is
-stored. When the URL is one of the configured sources, that source's kind, timezone, language
-and selectors are used unless the command line says otherwise. The output names the path the
+For setting up a source. `probe_spec` gives the source to crawl; the shell has the crawl
+service fetch it (Scrapy, with the config's user agent, robots.txt, timeout and size limit)
+and extract it as a source of that kind would be (`crawler.documents.extract_document`,
+pagination not followed); nothing is stored. `Probe` holds what the crawl gave, `render` shows it.
+When the URL is one of the configured sources, that source's kind, timezone, language and
+selectors are used unless the command line says otherwise. The output names the path the
 posts came from and the zone their clocks were read in, with why ("configured", "the page
 says 'All times are UK'", "the outlet's country (domain .fr)", ...).
 """
@@ -19,7 +20,6 @@ from urllib.parse import urlsplit
 
 from crawler.dates import zone
 from crawler.models import CrawlResult, RawPost, SourceSpec
-from crawler.settings import CrawlSettings
 from crawler.urls import canonical_url, without_fragment
 
 KINDS = ("auto", "liveblog", "feed")
@@ -84,25 +84,6 @@ def probe_spec(
         timezone=timezone or spec.timezone,
         max_pages=1,
     )
-
-
-async def fetch(spec: SourceSpec, config: CrawlSettings) -> CrawlResult:
-    """Crawl the source once with a crawl service of its own (must run on the reactor)."""
-    from crawler.runner import CrawlService
-
-    service = CrawlService(config)
-    await service.start()
-    try:
-        return await service.crawl(spec, full=True, had_posts=False)
-    finally:
-        await service.stop()
-
-
-def probe(spec: SourceSpec, config: CrawlSettings) -> Probe:
-    """Fetch and extract the source's page once, on the shared reactor."""
-    from crawler.reactor import run
-
-    return Probe(spec, run(lambda: fetch(spec, config)))
 
 
 def _local(when: datetime | None, tz: str, timespec: str = "minutes") -> str:

@@ -24,27 +24,11 @@ from storage import search
 from storage.cursors import encode_cursor
 from storage.filters import MAX_LIMIT, Page, UpdateFilter, check_filter, is_id, order_of
 from storage.models import Revision, Source, Update
+from storage.rows import revision_row, update_row, update_row_columns
 from storage.search_pages import newest_searched_hits, ranked_hits
 from storage.selection import Hit, select_updates, selection_hits
 
 STREAM_BATCH = 1000
-
-
-def update_row(u: Update, source: str) -> dict[str, Any]:
-    return {
-        "id": u.id,
-        "source": source,
-        "url": u.url,
-        "headline": u.headline,
-        "body": u.body,
-        "published_at": u.published_at,
-        "updated_at": u.updated_at,
-        "first_seen_at": u.first_seen_at,
-        "last_seen_at": u.last_seen_at,
-        "revisions": u.revisions,
-        "highlighted": u.highlighted,
-        "story": u.story_id,
-    }
 
 
 @dataclass(slots=True)
@@ -87,20 +71,7 @@ def _full_rows(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     """The full rows of these updates, by id (columns, not ORM objects: nothing piles up
     in the session while a long stream goes by)."""
     stmt = (
-        select(
-            Update.id,
-            Source.name.label("source"),
-            Update.url,
-            Update.headline,
-            Update.body,
-            Update.published_at,
-            Update.updated_at,
-            Update.first_seen_at,
-            Update.last_seen_at,
-            Update.revisions,
-            Update.highlighted,
-            Update.story_id.label("story"),
-        )
+        select(*update_row_columns())
         .join(Source, Source.id == Update.source_id)
         .where(Update.id.in_(ids))
     )
@@ -220,16 +191,7 @@ def get_update(session: Session, update_id: int) -> dict[str, Any] | None:
     revs = session.execute(
         select(Revision).where(Revision.update_id == u.id).order_by(Revision.number)
     ).scalars()
-    row["history"] = [
-        {
-            "number": r.number,
-            "headline": r.headline,
-            "body": r.body,
-            "updated_at": r.updated_at,
-            "seen_at": r.seen_at,
-        }
-        for r in revs
-    ]
+    row["history"] = [revision_row(r) for r in revs]
     row["sightings"] = []
     if u.story_id is not None:
         others = list_updates(session, UpdateFilter(story=u.story_id, limit=200))

@@ -56,7 +56,7 @@ def write_config(
 
 
 # The fields of an update row as the contract names them (docs/contract.md), spelled here
-# apart from vigie/rows.py on purpose: the tests check the code against the contract.
+# apart from storage/rows.py on purpose: the tests check the code against the contract.
 UPDATE_FIELDS = frozenset(
     {
         "id",

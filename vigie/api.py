@@ -25,7 +25,6 @@ from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Respo
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -35,8 +34,10 @@ from storage.queries import find_updates, get_update, list_updates
 from storage.search import MAX_QUERY_CHARS
 from storage.sources import source_names, sources_overview
 from vigie import __version__
+from vigie.api_models import SourceOut, StoryOut, UpdateDetail, UpdatePage
 from vigie.atom import ID_PREFIX, FeedInfo, build_feed
-from vigie.config import Config, shown
+from vigie.config import Config
+from vigie.config_values import shown
 from vigie.docs import add_docs
 from vigie.filters import ParamError, check_sources, parse_when
 from vigie.health import METRICS_TYPE as METRICS
@@ -49,68 +50,6 @@ DEFAULT_LIMIT = 100
 FEED_ENTRIES = 50
 ATOM = "application/atom+xml"
 CHALLENGE = 'Bearer realm="vigie", Basic realm="vigie"'
-
-
-class UpdateOut(BaseModel):
-    id: int
-    source: str
-    url: str | None
-    headline: str
-    body: str
-    published_at: str | None
-    updated_at: str | None
-    first_seen_at: str
-    last_seen_at: str
-    revisions: int
-    highlighted: bool
-    story: int | None
-    rank: float | None = None  # when searching: higher is better (not comparable across DBs)
-    sources: list[str] | None = None  # when collapsed: the other sources of the story
-
-
-class UpdatePage(BaseModel):
-    updates: list[UpdateOut]
-    limit: int
-    next_cursor: str | None
-    next: str | None  # the URL of the next page, None on the last one
-
-
-class RevisionOut(BaseModel):
-    number: int
-    headline: str
-    body: str
-    updated_at: str | None
-    seen_at: str
-    diff: dict[str, str] | None = None  # from the previous revision: [-removed-] {+added+}
-
-
-class UpdateDetail(UpdateOut):
-    history: list[RevisionOut]
-    sightings: list[UpdateOut]
-
-
-class SourceOut(BaseModel):
-    name: str
-    url: str
-    kind: str
-    interval: float
-    enabled: bool
-    last_crawl_at: str | None
-    last_status: str | None
-    last_error: str | None
-    next_run_at: str | None
-    updates: int
-    ended: bool
-    gone: bool
-    failures: int
-    backoff_until: str | None
-    current_interval: float | None
-    last_worker: str | None = None
-
-
-class StoryOut(BaseModel):
-    story: int
-    updates: list[UpdateOut]
 
 
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]

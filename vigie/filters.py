@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from storage.search import MAX_QUERY_CHARS
 from storage.sources import source_names
-from vigie.config import Config, parse_time, shown
+from vigie.config import Config
+from vigie.config_values import parse_time, shown
 
 MAX_LISTED = 20  # known source names listed in an error, at most
 

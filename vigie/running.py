@@ -39,17 +39,6 @@ def check_role(cfg: Config, role: str | None, *, once: bool) -> None:
         raise fail("--role: not with --once (which crawls here, now)", 2)
 
 
-def worker_rows(store: Any, *, every: bool) -> list[dict[str, Any]]:
-    """`vigie workers`: the registered processes, live ones only unless `every`."""
-    from datetime import UTC, datetime
-
-    from storage.cluster import workers
-
-    with store.read_session() as session:
-        rows = workers(session, datetime.now(UTC))
-    return rows if every else [r for r in rows if r["live"]]
-
-
 def run_daemon(cfg: Config, store: Any, role: str | None) -> None:
     from crawler.reactor import run as run_reactor
 

@@ -3,7 +3,9 @@ turned into one line on stderr and an exit code (1 runtime, 2 usage or config)."
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -11,6 +13,9 @@ from vigie.config import Config, ConfigError, load_config
 from vigie.filters import ParamError
 from vigie.output import FORMATS
 from vigie.terminal import safe
+
+if TYPE_CHECKING:
+    from storage.db import Store
 
 
 class State:
@@ -31,14 +36,26 @@ def config() -> Config:
         raise fail("\n".join(f"config error: {line}" for line in exc.lines()), 2) from None
 
 
-def open_store(cfg: Config, *, upgrade: bool = True, create: bool = False) -> Any:
-    """The config's store; only the commands that crawl (`create`) may make a new one."""
+@contextmanager
+def open_store(cfg: Config, *, upgrade: bool = True, create: bool = False) -> Iterator[Store]:
+    """The config's store for the block, closed after it; only the commands that crawl
+    (`create`) may make a new one. A store that cannot be opened exits 1; a parameter or a
+    selection the block finds wrong (an unknown source, a bad cursor) exits 2."""
     from storage.db import Store, StoreError
+    from storage.filters import QueryError
 
     try:
-        return Store(cfg.storage.url, upgrade=upgrade, create=create)
+        store = Store(cfg.storage.url, upgrade=upgrade, create=create)
     except StoreError as exc:
         raise fail(str(exc), 1) from None
+    try:
+        yield store
+    except ParamError as exc:
+        raise bad_param(exc) from None
+    except QueryError as exc:
+        raise fail(str(exc), 2) from None
+    finally:
+        store.close()
 
 
 def bad_param(exc: ParamError) -> typer.Exit:

@@ -269,6 +269,51 @@ def test_openapi_and_docs(api: httpx.Client) -> None:
     assert api.get("/docs").status_code == 200
 
 
+# JSON types of an update's fields as the contract gives them ("?": may be null).
+UPDATE_TYPES = {
+    "id": "integer",
+    "source": "string",
+    "url": "string?",
+    "headline": "string",
+    "body": "string",
+    "published_at": "string?",
+    "updated_at": "string?",
+    "first_seen_at": "string",
+    "last_seen_at": "string",
+    "revisions": "integer",
+    "highlighted": "boolean",
+    "story": "integer?",
+}
+
+
+def json_types(prop: dict[str, Any]) -> str:
+    """The JSON type of an OpenAPI property: "string", or "string?" for a string or null."""
+    kinds = [p.get("type") for p in prop.get("anyOf", [prop])]
+    nullable = "null" in kinds
+    named = [k for k in kinds if k != "null"]
+    assert len(named) == 1, prop
+    return str(named[0]) + ("?" if nullable else "")
+
+
+def test_openapi_documents_every_field_of_an_update_with_its_type(api: httpx.Client) -> None:
+    schemas = get(api, "/openapi.json")["components"]["schemas"]
+    update = schemas["UpdateOut"]
+    assert set(update["required"]) == UPDATE_FIELDS == set(UPDATE_TYPES)
+    types = {name: json_types(prop) for name, prop in update["properties"].items()}
+    assert types == UPDATE_TYPES | {"rank": "number?", "sources": "array?"}
+    detail = schemas["UpdateDetail"]
+    assert set(detail["required"]) == UPDATE_FIELDS | {"history", "sightings"}
+    revision = {name: json_types(p) for name, p in schemas["RevisionOut"]["properties"].items()}
+    assert revision == {
+        "number": "integer",
+        "headline": "string",
+        "body": "string",
+        "updated_at": "string?",
+        "seen_at": "string",
+        "diff": "object?",
+    }
+
+
 def test_the_api_is_read_only(api: httpx.Client) -> None:
     assert api.post("/updates", json={}).status_code == 405
     assert api.delete("/updates/1").status_code == 405

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import run_vigie
-from vigie.config import ConfigError, load_config, parse_time
+from vigie.config import ConfigError, load_config
+from vigie.config_values import parse_time
 
 SOURCE = '[[sources]]\nname = "live"\nurl = "https://news.example/live"\n'
 # (section, key, where the key is reported)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from vigie.config import ConfigError, load_config, parse_duration, parse_percent, parse_size
+from vigie.config import ConfigError, load_config
+from vigie.config_values import parse_duration, parse_percent, parse_size
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from crawler.models import CrawlResult, SourceSpec, Validators
+from crawler.models import CrawlResult, RawPost, SourceSpec, Validators
 from scheduler.daemon import Daemon
 from scheduler.jobs import Poller
 from storage import leases
@@ -226,3 +226,53 @@ def test_the_daemon_closes_its_poller_when_it_stops(tmp_path: Path) -> None:
             asyncio.run(one_more())
     finally:
         store.close()
+
+
+class HandedCrawler(ScriptedCrawler):
+    """A scripted crawler that also keeps what each crawl was handed besides its validators."""
+
+    def __init__(self, answers: dict[str, Answer]) -> None:
+        super().__init__(answers)
+        self.handed: dict[str, dict[str, Any]] = {}
+
+    async def crawl(self, spec: SourceSpec, **kw: Any) -> CrawlResult:
+        self.handed[spec.name] = kw
+        return await super().crawl(spec, **kw)
+
+
+KEPT = RawPost(headline="Kept", body="Said once.", key="https://x/live#1")
+EDITED = RawPost(headline="Edited", body="First words.", key="https://x/live#2")
+
+
+def with_posts(paginated: bool) -> Answer:
+    def answer(spec: SourceSpec) -> CrawlResult:
+        result = CrawlResult(spec.name, spec.url, status="ok", http_status=200, pages=1)
+        result.posts = [KEPT, EDITED]
+        result.paginated = paginated
+        return result
+
+    return answer
+
+
+def test_the_crawl_is_handed_what_the_source_holds_when_it_may_stop_paginating(
+    store: Store, tmp_path: Path
+) -> None:
+    config = config_of(tmp_path, store.url, ["paged", "flat"])
+    crawler = HandedCrawler({"paged": with_posts(True), "flat": with_posts(False)})
+    poller = Poller(config, store, crawler)  # type: ignore[arg-type]
+    try:
+        polls(poller, config, ["paged", "flat"])  # the first poll is a full crawl
+        assert all(h["full"] and h["known"] is None for h in crawler.handed.values())
+        polls(poller, config, ["paged", "flat"])
+    finally:
+        poller.close()
+    paged, flat = crawler.handed["paged"], crawler.handed["flat"]
+    assert not paged["full"] and not flat["full"] and paged["had_posts"]
+    assert flat["known"] is None  # its last page linked to no next one: nothing to decide
+    known = paged["known"]
+    assert KEPT in known and EDITED in known
+    assert RawPost(headline="Edited", body="Other words.", key=EDITED.key) not in known
+    assert RawPost(headline="New", body="Never seen.", key="https://x/live#3") not in known
+    with store.session() as session:
+        rows = dict(session.execute(select(Source.name, Source.paginated)).all())
+    assert rows == {"paged": True, "flat": False}

@@ -1,16 +1,25 @@
-"""`run --once` and `crawl`: poll sources now, show each one's outcome on a terminal, and
-end with a one-line summary and an exit status that cron and monitoring can read (1 when
-every source failed)."""
+"""Crawling now from the command line: `crawl_once` runs one crawl service on the shared
+reactor for one piece of work (`run --once`, `crawl` and `probe` all crawl through it), and
+`poll_now` polls sources with it into the store, showing each one's outcome on a terminal
+and ending with a one-line summary and an exit status that cron and monitoring can read (1
+when every source failed)."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
-from vigie.config import Config, SourceConfig
+from vigie.config import Config, CrawlerConfig, SourceConfig
 from vigie.output import write_table
+
+if TYPE_CHECKING:
+    from crawler.runner import CrawlService
+    from scheduler.jobs import PollReport
+    from storage.db import Store
+
+T = TypeVar("T")
 
 REPORT_COLUMNS = ("source", "status", "new", "changed", "unchanged", "error")
 
@@ -24,7 +33,7 @@ class Summary:
     all_failed: bool  # at least one source was polled, and none of them worked
 
 
-def summarize(reports: Sequence[Any], asked: int) -> Summary:
+def summarize(reports: Sequence[PollReport], asked: int) -> Summary:
     """`asked` sources were to be crawled; `reports` are the polls made (sources that had
     ended or were gone are skipped by `run --once` and have none).
 
@@ -47,31 +56,40 @@ def summarize(reports: Sequence[Any], asked: int) -> Summary:
     return Summary(line, failed > 0 and ok == 0)
 
 
-def crawl_now(
-    cfg: Config, store: Any, sources: list[SourceConfig], *, once: bool = False
-) -> Summary:
-    """Crawl sources now, then close the store. `once` (run --once) acts as a worker: it
-    skips ended sources and those another worker (a running daemon) holds; `crawl NAME`
-    crawls what it is told. The per-source table goes to stdout when it is a terminal."""
+def crawl_once(settings: CrawlerConfig, work: Callable[[CrawlService], Awaitable[T]]) -> T:
+    """Start a crawl service, hand it to `work`, stop it once `work` is done (or failed);
+    what `work` returned. Runs on the shared reactor: one call at a time."""
     from crawler.reactor import run as run_reactor
     from crawler.runner import CrawlService
+
+    async def with_service() -> T:
+        service = CrawlService(settings)
+        await service.start()
+        try:
+            return await work(service)
+        finally:
+            await service.stop()
+
+    return run_reactor(with_service)
+
+
+def poll_now(
+    cfg: Config, store: Store, sources: list[SourceConfig], *, once: bool = False
+) -> Summary:
+    """Poll sources now into the store. `once` (run --once) acts as a worker: it skips ended
+    sources and those another worker (a running daemon) holds; `crawl NAME` crawls what it
+    is told. The per-source table goes to stdout when it is a terminal."""
     from scheduler.jobs import Poller
     from storage import leases
 
-    async def crawl_all() -> list[Any]:
-        service = CrawlService(cfg.crawler)
-        await service.start()
+    async def poll_all(service: CrawlService) -> list[PollReport]:
         poller = Poller(cfg, store, service, owner=leases.worker_id() if once else None)
         try:
             return await poller.poll_many(sources, skip_finished=once)
         finally:
             poller.close()
-            await service.stop()
 
-    try:
-        reports = run_reactor(crawl_all) if sources else []
-    finally:
-        store.close()
+    reports = crawl_once(cfg.crawler, poll_all) if sources else []
     if sys.stdout.isatty() and reports:
         rows = [{c: getattr(r, c) for c in REPORT_COLUMNS} for r in reports]
         write_table(rows, REPORT_COLUMNS)

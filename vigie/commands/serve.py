@@ -1,0 +1,59 @@
+"""The commands that serve and maintain the store: `serve` (the read-only HTTP API and Atom
+feeds, vigie/api.py) and `reindex` (the full-text index rebuilt)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from vigie.shell import config, fail, open_store
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help=r"Address to listen on \[api.host]")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help=r"Port to listen on \[api.port]")
+    ] = None,
+) -> None:
+    """Serve the read-only HTTP API and Atom feeds (docs at /docs) until SIGTERM/SIGINT."""
+    import uvicorn
+
+    from vigie.api import create_app
+
+    cfg = config()
+    host = host or cfg.api.host
+    port = port or cfg.api.port
+    if not _is_loopback(host) and cfg.api.token is None:
+        typer.echo(
+            f"vigie: warning: serving on {host} without [api] token: "
+            "anyone who reaches this port can read the store",
+            err=True,
+        )
+    with open_store(cfg) as store:
+        try:
+            uvicorn.run(create_app(cfg, store), host=host, port=port, log_config=None)
+        except SystemExit as exc:
+            if exc.code not in (0, None):
+                raise fail(f"serve: cannot serve on {host}:{port}", 1) from None
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def reindex() -> None:
+    """Rebuild the full-text search index from the stored updates."""
+    from storage.search import rebuild_index
+
+    with open_store(config()) as store:
+        started = time.monotonic()
+        with store.session() as session:
+            count = rebuild_index(session)
+    typer.echo(f"reindexed {count} updates in {time.monotonic() - started:.1f}s")
