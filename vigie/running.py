@@ -31,10 +31,10 @@ DAEMON_HEARTBEAT = 10.0  # seconds, one machine (cluster: [cluster] heartbeat)
 def check_role(cfg: Config, role: str | None, *, once: bool) -> None:
     if role is None:
         return
-    if cfg.cluster is None:
-        raise fail("--role: needs a [cluster] section in the config (cluster mode)", 2)
     if role not in ROLES:
         raise fail(f"--role: choose one of {', '.join(ROLES)}", 2)
+    if cfg.cluster is None:
+        raise fail("--role: needs a [cluster] section in the config (cluster mode)", 2)
     if once:
         raise fail("--role: not with --once (which crawls here, now)", 2)
 

@@ -205,9 +205,9 @@ class Cluster:
             return [list(r[0]) for r in rows]
 
     def make_due(self, count: int) -> list[str]:
-        """`count` sources not due for 30 s made due now; their names."""
+        """At most `count` sources not due yet (so not deferred yet) made due now; their names."""
         with self.store.session() as session:
-            later = datetime.now(UTC) + timedelta(seconds=30)
+            later = datetime.now(UTC) + timedelta(seconds=2)
             names = list(
                 session.execute(
                     select(Source.name).where(Source.next_run_at > later).limit(count)
