@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from storage.db import Store
 from storage.models import CrawlRun, Source
 
 TICKS = os.sysconf("SC_CLK_TCK")
-FAR = "2100-01-01T00:00:00+00:00"
+FAR = datetime(2100, 1, 1, tzinfo=UTC)
 VIGIE = (sys.executable, "-m", "vigie", "--log-level", "warning", "--config")
 
 

@@ -181,7 +181,9 @@ def test_the_active_scheduler_killed_another_takes_over(cluster: Cluster) -> Non
     )
     took = last - killed_at
     assert took <= 30, f"polled {took:.1f}s after the kill"
-    assert cluster.workers()[other]["active_scheduler"]
+    wait_for(  # its next heartbeat says so
+        f"{other} shown active", lambda: cluster.workers()[other]["active_scheduler"], timeout=30
+    )
 
 
 def test_a_fourth_worker_takes_a_share_within_an_interval(cluster: Cluster) -> None:
