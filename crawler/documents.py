@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from crawler import daterange
-from crawler.encoding import decode_page, header_charset
+from crawler.encoding import header_charset
 from crawler.extract.page import extract_page
 from crawler.feeds import FeedError, looks_like_feed, parse_feed
 from crawler.models import PageExtraction, SourceSpec
@@ -57,17 +57,15 @@ def extract_document(
 def _page(
     body: bytes, url: str, spec: SourceSpec, content_type: str | None, now: datetime
 ) -> PageExtraction:
-    text, _, warnings = decode_page(body, header_charset(content_type))
-    page = extract_page(
-        text,
+    return extract_page(
+        body,
         url,
         timezone=spec.timezone,
         selectors=spec.selectors,
         now=now,
         language=spec.language,
+        encoding=header_charset(content_type),
     )
-    page.warnings[:0] = warnings
-    return page
 
 
 def _check_found(page: PageExtraction, spec: SourceSpec, had_posts: bool) -> None:

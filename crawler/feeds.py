@@ -3,8 +3,9 @@
 Owns the gate in front of feedparser (a document that declares entities is refused before any
 XML parser sees it: entity bombs, external entities), telling a feed from an HTML page, and
 mapping entries to `RawPost`s. Entry keys: `guid:<guid or Atom id>`, else the canonical link,
-else None (storage then falls back to a content fingerprint). feedparser is handed a stream,
-never bytes (it would try them as a file name). An entry link or a next link
+else None (storage then falls back to a content fingerprint). The bytes are decoded once by
+crawler.encoding; feedparser is handed that text as a UTF-8 stream, never bytes or a string
+(it would try them as a file name). An entry link or a next link
 that is no http(s) URL (`file:`, `javascript:`, an `xml:base` pointing elsewhere) is
 dropped; an entry that fails to read is skipped with a warning, the others kept.
 """
@@ -22,6 +23,7 @@ import feedparser
 
 from crawler.daterange import Refused, record
 from crawler.dates import read_datetime
+from crawler.encoding import decode, header_charset
 from crawler.guard import Guard
 from crawler.models import PageExtraction, RawPost
 from crawler.text import any_to_text, clean_inline, plain_to_text
@@ -45,16 +47,7 @@ class FeedError(Exception):
 
 def _sniff_text(body: bytes) -> str:
     """The start of the document as text, whatever its byte encoding."""
-    head = body[:PROLOG_LIMIT]
-    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
-        return head.decode("utf-32", "replace")
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return head.decode("utf-16", "replace")
-    if head.startswith(b"<\x00"):
-        return head.decode("utf-16-le", "replace")
-    if head.startswith(b"\x00<"):
-        return head.decode("utf-16-be", "replace")
-    return head.decode("utf-8", "replace").lstrip("\ufeff")
+    return decode(body[:PROLOG_LIMIT], what="feed").text
 
 
 def _scan_prolog(body: bytes) -> tuple[re.Match[str] | None, str | None]:
@@ -193,8 +186,12 @@ def parse_feed(
 
     A malformed document keeps the entries read before the fault, with a warning.
     """
-    check_document(body)
-    warnings = []
+    decoded = decode(body, header_charset(content_type), what="feed")
+    # Decoded once here: feedparser gets UTF-8 and is told so, or it would guess again (a UTF-8
+    # document cut inside a character failed its UTF-8 and came out as ISO-8859-2).
+    body = decoded.text.encode("utf-8")
+    check_document(body)  # on UTF-8: "<!ENTITY" in a UTF-16 document is found too
+    warnings = list(decoded.warnings)
     cut = _element_limit(body)
     if cut is not None:
         body = body[:cut]
@@ -202,7 +199,8 @@ def parse_feed(
         warnings.append(
             f"feed: more than {MAX_ELEMENTS} XML elements: only the first {kept} entries read"
         )
-    headers = {"content-location": url, "content-type": content_type or "application/xml"}
+    media_type = (content_type or "").split(";")[0].strip() or "application/xml"
+    headers = {"content-location": url, "content-type": f"{media_type}; charset=utf-8"}
     # A stream, never the bytes: feedparser tries to open() bytes as a file name first, so a
     # body reading "/etc/passwd" would have it parse that file.
     parsed = feedparser.parse(

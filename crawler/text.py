@@ -2,8 +2,9 @@
 
 Owns what counts as chrome inside a post (scripts, embeds, share bars, photo credits, video
 players, "Lire aussi" cards, ads, cookie and newsletter boxes) and the text normalisation every
-extractor shares: `html_to_text` for bodies, `clean_inline` for headlines, `normalized` for
-comparing texts.
+extractor shares: `html_to_text` for bodies, `clean_inline` for headlines, `loose_key` for
+telling whether two texts say the same words (not storage's content prints:
+`storage.dedup.fold_for_identity`).
 """
 
 from __future__ import annotations
@@ -111,15 +112,16 @@ def any_to_text(text: str | None) -> str:
 _CACHED_MAX = 2000  # longer texts are not cached: the cache would keep them all
 
 
-def normalized(text: str | None) -> str:
-    """A comparison key: accents, case, punctuation and spacing ignored."""
+def loose_key(text: str | None) -> str:
+    """A loose comparison key: accents, case, punctuation and spacing ignored, so that
+    "L’Élysée, déjà" and "l elysee deja" compare equal."""
     if not text:
         return ""
-    return _normalized(text) if len(text) <= _CACHED_MAX else _normalized.__wrapped__(text)
+    return _loose_key(text) if len(text) <= _CACHED_MAX else _loose_key.__wrapped__(text)
 
 
 @lru_cache(maxsize=8192)
-def _normalized(text: str) -> str:
+def _loose_key(text: str) -> str:
     text = clean_inline(text)
     if not text.isascii():
         text = _COMBINING_RE.sub("", unicodedata.normalize("NFKD", text))
@@ -173,7 +175,7 @@ def _is_link_only(el: etree._Element) -> bool:
     if not links:
         return False
     link_text = "".join("".join(a.itertext()) for a in links)
-    return normalized(link_text) == normalized("".join(el.itertext()))
+    return loose_key(link_text) == loose_key("".join(el.itertext()))
 
 
 def _read_also(el: etree._Element) -> bool | None:

@@ -59,7 +59,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 def fold_for_identity(text: str) -> str:
     """The form of a text that identity is computed on (content prints and hashes, edit
     matching): case, quote style, accents' composition and spacing folded away; words and
-    punctuation kept. Not `crawler.text.normalized`, the crawler's comparison key, which
+    punctuation kept. Not `crawler.text.loose_key`, the crawler's comparison key, which
     drops accents and punctuation too."""
     text = unicodedata.normalize("NFKC", text or "")
     for old, new in _QUOTE_PAIRS:  # str.replace of the few present beats str.translate

@@ -17,7 +17,7 @@ from lxml import etree
 
 from crawler.dates import clock_prefix
 from crawler.models import RawPost
-from crawler.text import html_to_text, normalized
+from crawler.text import html_to_text, loose_key
 from crawler.urls import fragment, without_fragment
 
 _BODY_CLASS_RE = re.compile(r"content|body|text", re.IGNORECASE)
@@ -71,10 +71,10 @@ def degenerate(values: Sequence[object]) -> bool:
 def label_headlines(headlines: Iterable[str], titles: Iterable[str]) -> set[str]:
     """Normalized headlines that are labels, not headlines: the blog's own title, or one text
     shared by three posts or more and by a third of them."""
-    norms = [normalized(h) for h in headlines]
+    norms = [loose_key(h) for h in headlines]
     counts = Counter(n for n in norms if n)
     shared = {n for n, c in counts.items() if c >= 3 and c * 3 >= len(norms)}
-    return shared | {normalized(t) for t in titles if t}
+    return shared | {loose_key(t) for t in titles if t}
 
 
 def clean_headline(headline: str, body: str, labels: set[str]) -> str:
@@ -82,8 +82,8 @@ def clean_headline(headline: str, body: str, labels: set[str]) -> str:
     first words of the body ("19:02(IST) TOSS: Sunrisers…", made up by the publisher's CMS)."""
     prefix = clock_prefix(headline)
     text = prefix[1].strip() if prefix is not None else headline
-    norm = normalized(text)
-    if not norm or norm in labels or (prefix is not None and normalized(body).startswith(norm)):
+    norm = loose_key(text)
+    if not norm or norm in labels or (prefix is not None and loose_key(body).startswith(norm)):
         return ""
     return text
 

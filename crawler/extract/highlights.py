@@ -18,7 +18,7 @@ from lxml import etree
 
 from crawler.dates import clock_prefix
 from crawler.models import RawPost
-from crawler.text import clean_inline, normalized
+from crawler.text import clean_inline, loose_key
 from crawler.urls import fragment
 
 CONTAINER_TAGS = ("section", "div", "aside", "ul", "ol", "nav")
@@ -76,13 +76,13 @@ class Highlights:
         for key in (post.key, post.url, *post.alt_keys):
             if fragment(key) and fragment(key) in self.fragments:
                 return True
-        return bool(post.headline) and normalized(post.headline) in self.headlines
+        return bool(post.headline) and loose_key(post.headline) in self.headlines
 
 
 def _title_matches(text: str) -> bool:
     if len(text) > 80:
         return False
-    norm = normalized(text)
+    norm = loose_key(text)
     return any(norm == t or (norm.startswith(t + " ") and len(norm) <= len(t) + 20) for t in TITLES)
 
 
@@ -188,13 +188,13 @@ def find_highlights(
             continue
         found.blocks.append(block)
         found.elements |= members
-        title = normalized(_first_heading_text(block))
+        title = loose_key(_first_heading_text(block))
         for a in block.iter("a"):
             href = a.get("href") or ""
             if "#" in href and _same_page(href, page_url):
                 found.fragments.add(fragment(href))
         for el in _shown_texts(block):
-            text = normalized(clean_inline(" ".join(el.itertext())))
+            text = loose_key(clean_inline(" ".join(el.itertext())))
             if text and text != title:
                 found.headlines.add(text)
     found.fragments.discard("")
@@ -217,7 +217,7 @@ def _item_headline(text: str) -> str:
     if m := _PRINTED_TIME_RE.search(text):
         text = text[: m.start()].rstrip(" -–—")
     prefix = clock_prefix(text)
-    return normalized(prefix[1] if prefix is not None else text)
+    return loose_key(prefix[1] if prefix is not None else text)
 
 
 def summary_lists(
@@ -225,7 +225,7 @@ def summary_lists(
 ) -> Highlights:
     """Lists outside the posts whose items repeat the headlines of two posts or more (at least
     half of the items): a summary of the key moments without a name."""
-    headlines = {normalized(p.headline) for p, _ in posts if p.headline}
+    headlines = {loose_key(p.headline) for p, _ in posts if p.headline}
     inside = {d for _, el in posts if el is not None for d in el.iter()}
     found = Highlights()
     if len(headlines) < 2:

@@ -41,7 +41,7 @@ from crawler.extract.fields import (
 )
 from crawler.extract.read import Reading
 from crawler.models import RawPost
-from crawler.text import normalized
+from crawler.text import loose_key
 from crawler.urls import fragment
 
 _ALNUM_RE = re.compile(r"[^0-9a-z]+")
@@ -118,12 +118,12 @@ def _member_of(element: etree._Element, members: set[etree._Element]) -> etree._
 
 
 def _same_text(post: RawPost, reading: Reading) -> bool:
-    start = normalized(post.body)[:60]
-    body = normalized(reading.post.body)
+    start = loose_key(post.body)[:60]
+    body = loose_key(reading.post.body)
     if len(start) >= 20 and (start in body or (body and start.startswith(body[:60]))):
         return True
-    head = normalized(post.headline)
-    return len(head) >= 12 and head == normalized(reading.post.headline)
+    head = loose_key(post.headline)
+    return len(head) >= 12 and head == loose_key(reading.post.headline)
 
 
 def _pair_by_id(items: Sequence[_Item], ids: IdIndex, page: str) -> None:
@@ -178,7 +178,7 @@ def _needs_html(items: Sequence[_Item], titles: Sequence[str]) -> list[_Item]:
         or not i.post.body
         or maybe_truncated(i.post.body)
         or not i.post.headline
-        or normalized(i.post.headline) in labels
+        or loose_key(i.post.headline) in labels
         or clock_prefix(i.post.headline) is not None
     ]
 
@@ -235,9 +235,9 @@ def merge_structured(
     drop_positional_keys([i.post for i in items])
     found = [Found(i.post, i.element) for i in items]
     if posts is not None and free:
-        seen = {(normalized(f.post.headline), normalized(f.post.body)) for f in found}
+        seen = {(loose_key(f.post.headline), loose_key(f.post.body)) for f in found}
         for reading in html.read(posts, free):
-            text = (normalized(reading.post.headline), normalized(reading.post.body))
+            text = (loose_key(reading.post.headline), loose_key(reading.post.body))
             if reading.stamp.found and text not in seen:
                 found.append(Found(reading.post, reading.element))
     return Merged(found, path)

@@ -2,7 +2,7 @@
 
 Owns the order of the paths (configured selectors; else structured data, JSON-LD and
 microdata, merged with the page's HTML posts by merge.py; else the generic detector of
-detect.py), decoding bytes, the day clock-only times belong to, the page's own titles (a
+detect.py), the day clock-only times belong to, the page's own titles (a
 headline equal to one names the blog, not a post), pairing key-moments copies with their
 stream posts, pagination (rel="next") and end of coverage.
 
@@ -13,7 +13,6 @@ link that is no http(s) URL is ignored with a warning.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
@@ -21,6 +20,7 @@ from lxml import etree
 
 from crawler.daterange import edge_refusal
 from crawler.dates import parse_date_only, parse_datetime, zone
+from crawler.encoding import decode
 from crawler.extract import Found
 from crawler.extract.days import suspect
 from crawler.extract.detect import HtmlPosts, detect_posts
@@ -36,36 +36,8 @@ from crawler.extract.zones import PageZone, infer_zone
 from crawler.guard import Guard
 from crawler.markup import gather_stray, parse_markup
 from crawler.models import PageExtraction, RawPost, Selectors
-from crawler.text import clean_inline, normalized
+from crawler.text import clean_inline, loose_key
 from crawler.urls import fragment, live_blog_url, refusal, web_url
-
-_META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)""", re.IGNORECASE)
-# What browsers (WHATWG) actually use for these labels.
-_ENCODING_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252",
-                     "ascii": "cp1252", "us-ascii": "cp1252"}  # fmt: skip
-
-
-def decode_html(data: bytes, encoding: str | None, warnings: list[str]) -> str:
-    """Bytes → text: the given encoding, else a BOM or `<meta charset>`, else UTF-8 or cp1252."""
-    candidates = [encoding] if encoding else []
-    if data.startswith(b"\xef\xbb\xbf"):
-        candidates.append("utf-8-sig")
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        candidates.append("utf-16")
-    elif m := _META_CHARSET_RE.search(data[:4096]):
-        candidates.append(m.group(1).decode("ascii", "replace"))
-    for name in candidates:
-        name = _ENCODING_ALIASES.get(name.lower().strip(), name.strip())
-        try:
-            return data.decode(name, errors="replace")
-        except LookupError:
-            warnings.append(f"page: unknown encoding {name!r}")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        warnings.append("page: no declared encoding and not UTF-8: decoded as windows-1252")
-        return data.decode("cp1252", errors="replace")
-
 
 _PARSER = etree.HTMLParser(
     recover=True, remove_comments=True, remove_pis=True, huge_tree=True, encoding="utf-8"
@@ -178,9 +150,9 @@ def _same_post(copy: Found, other: Found) -> bool:
     a_id, b_id = fragment(a.key), fragment(b.key)
     if a_id and b_id and a_id.startswith((b_id + "-", b_id + "_")):
         return True
-    return (normalized(a.headline), normalized(a.body)) == (
-        normalized(b.headline),
-        normalized(b.body),
+    return (loose_key(a.headline), loose_key(a.body)) == (
+        loose_key(b.headline),
+        loose_key(b.body),
     )
 
 
@@ -222,8 +194,11 @@ def extract_page(
     languages = (language,) if language else ()
     result = PageExtraction()
     now = now or datetime.now(UTC)
-    text = decode_html(html, encoding, result.warnings) if isinstance(html, bytes) else html
-    root = parse_html(text)
+    if isinstance(html, bytes):
+        decoded = decode(html, encoding)
+        html = decoded.text
+        result.warnings.extend(decoded.warnings)
+    root = parse_html(html)
     guard = Guard(url)
     base = _base(root, url, result.warnings)
     page = live_blog_url(url)

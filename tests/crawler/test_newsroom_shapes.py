@@ -19,7 +19,7 @@ import pytest
 from crawler.extract.page import extract_page
 from crawler.feeds import parse_feed
 from crawler.models import PageExtraction, RawPost, Selectors
-from crawler.text import normalized
+from crawler.text import loose_key
 from tests.newsroom.blogtext import load_posts
 from tests.newsroom.html_parts import page_url
 from tests.newsroom.render import (
@@ -50,7 +50,7 @@ def merge(posts: list[RawPost]) -> list[RawPost]:
             post.published_at.astimezone(UTC).strftime("%Y%m%d%H%M") if post.published_at else ""
         )
         ids = [k for k in (post.key, *post.alt_keys) if k]
-        ids.append(f"content:{normalized(post.headline)}|{normalized(post.body)}|{minute}")
+        ids.append(f"content:{loose_key(post.headline)}|{loose_key(post.body)}|{minute}")
         same = next((by_id[i] for i in ids if i in by_id), None)
         if same is None:
             same = post

@@ -31,13 +31,27 @@ NOW = datetime(2026, 1, 6, 12, 0, 0, tzinfo=UTC)
         ("Tue, 06 Jan 2026 11:00:00 GMT", 0.0),  # in the past: no wait
         ("9" * 400, RETRY_AFTER_CAP),  # absurd: capped, not an overflow
         ("Sat, 06 Jan 2046 12:00:00 GMT", RETRY_AFTER_CAP),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", RETRY_AFTER_CAP),  # the last date there is
+        ("Mon, 01 Jan 0001 00:00:00 GMT", 0.0),  # the first: long past
+        ("Tue, 06 Jan 2026 13:00:30 +0100", 30.0),  # an offset instead of GMT
+        ("Tue, 06 Jan 2026 12:00:30", 30.0),  # no zone: GMT, as HTTP dates are
+        ("007", 7.0),
+        ("86400", RETRY_AFTER_CAP),
+        ("86401", RETRY_AFTER_CAP),
     ],
 )
 def test_retry_after_values(value: str, seconds: float) -> None:
     assert parse_retry_after(value, now=NOW) == seconds
 
 
-@pytest.mark.parametrize("value", [None, "", "soon", "-5", "1.5", "2 minutes", "Tue, 99 Foo"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        *(None, "", " ", "\t\r\n", "soon", "-5", "-0", "+5", "1.5", "1e3", "0x10", "2 minutes"),
+        *("120, 60", "12 0", "Tue, 99 Foo", "Tue, 06 Jan", "\x00", "\x007"),
+        *("²", "١٢٠", "１２０", "Ⅻ"),  # digits to str.isdigit(), not to RFC 9110
+    ],
+)
 def test_unreadable_retry_after_is_no_retry_after(value: str | None) -> None:
     assert parse_retry_after(value, now=NOW) is None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from crawler.text import any_to_text, clean_inline, html_to_text, normalized, plain_to_text
+from crawler.text import any_to_text, clean_inline, html_to_text, loose_key, plain_to_text
 
 P1 = "Les troupes allemandes pourraient participer à la force multinationale."
 P2 = "Une fois un accord trouvé, le parlement “décidera”, a-t-il déclaré."
@@ -148,10 +148,10 @@ def test_plain_and_any_text() -> None:
     assert any_to_text("1 < 2 and 3 > 2") == "1 < 2 and 3 > 2"
 
 
-def test_normalized() -> None:
-    assert normalized("35 PAYS VALIDENT LA “DÉCLARATION DE PARIS”") == normalized(
+def test_loose_key() -> None:
+    assert loose_key("35 PAYS VALIDENT LA “DÉCLARATION DE PARIS”") == loose_key(
         "35 pays valident la «déclaration de Paris»"
     )
-    assert normalized("L’essentiel") == "l essentiel"
-    assert normalized("Зеленський") == "зеленськии"
-    assert normalized("") == ""
+    assert loose_key("L’essentiel") == "l essentiel"
+    assert loose_key("Зеленський") == "зеленськии"
+    assert loose_key("") == ""
