@@ -22,7 +22,6 @@ from vigie.shell import fail
 
 log = logging.getLogger("vigie.run")
 
-ROLES = ("scheduler", "worker", "all")
 HEAD_LIMIT = 8192
 HEAD_TIMEOUT = 5.0
 DAEMON_HEARTBEAT = 10.0  # seconds, one machine (cluster: [cluster] heartbeat)
@@ -31,6 +30,8 @@ DAEMON_HEARTBEAT = 10.0  # seconds, one machine (cluster: [cluster] heartbeat)
 def check_role(cfg: Config, role: str | None, *, once: bool) -> None:
     if role is None:
         return
+    from scheduler.cluster.node import ROLES
+
     if role not in ROLES:
         raise fail(f"--role: choose one of {', '.join(ROLES)}", 2)
     if cfg.cluster is None:
