@@ -19,11 +19,11 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
+from scheduler.cluster.engine import POLL_TASK
 from storage.cluster import queue_state, workers
 from storage.models import Source
 from vigie.config import Config
 
-POLL_TASK = "vigie.poll"  # the engine's poll jobs (scheduler/cluster/engine.py)
 OVERDUE = timedelta(minutes=1)  # one machine: a source due longer ago than this is late
 
 
