@@ -25,6 +25,7 @@ from crawler.models import CrawlResult
 from crawler.runner import CrawlService
 from scheduler.batches import StoreQueue
 from scheduler.config import PollSettings, SourceSettings
+from scheduler.metrics import observe_poll
 from scheduler.policy import Outcome, next_state
 from scheduler.store_steps import Cadence, Clock, CrawlContext, PollEnd, PollStart, PollSteps
 from storage import leases
@@ -67,19 +68,30 @@ class Poller:
         owner: str | None = None,
         sticky: bool = False,
         clock: Clock = now_utc,
+        worker: str | None = None,
+        engine_worker: Callable[[], int | None] | None = None,
     ) -> None:
         """`owner`: poll only sources whose lease this worker holds or can take.
         `sticky`: keep the lease between polls (the daemon), else release it after each.
-        `clock`: what time it is (the schedule's decisions are taken from it)."""
+        `clock`: what time it is (the schedule's decisions are taken from it).
+        `worker`, `engine_worker`: cluster mode (scheduler/store_steps.py)."""
         self.config = config
         self.store = store
         self.crawler = crawler
         self.owner = owner
         self.clock = clock
         self.steps = PollSteps(
-            owner, sticky=sticky, clock=clock, alerts=lambda: self.config.alert_setup()
+            owner,
+            sticky=sticky,
+            clock=clock,
+            alerts=lambda: self.config.alert_setup(),
+            worker=worker,
+            engine_worker=engine_worker,
         )
         self.alerts_written: Callable[[], None] | None = None  # the daemon's sender, told
+        self.running = 0  # polls in flight
+        self.polls = 0  # polls done, and how many of them ended in error
+        self.errors = 0
         self.source_ids: dict[str, int] = {}
         self.stopping = False
         # Failed polls the store could not record either (it is down): their backoff.
@@ -119,10 +131,26 @@ class Poller:
                 leases.release_dead_local(session)
         return self.source_ids
 
-    async def poll(self, source: SourceSettings, *, force_full: bool = False) -> PollReport:
+    async def poll(
+        self, source: SourceSettings, *, force_full: bool = False, job: int | None = None
+    ) -> PollReport:
+        """`job`: the engine job the poll runs in (cluster mode), which fences its save."""
+        self.running += 1
+        try:
+            report = await self._poll_reported(source, force_full=force_full, job=job)
+        finally:
+            self.running -= 1
+        self.polls += 1
+        self.errors += report.status == "error"
+        observe_poll(report.status, report.duration, report.new, report.changed)
+        return report
+
+    async def _poll_reported(
+        self, source: SourceSettings, *, force_full: bool, job: int | None
+    ) -> PollReport:
         started = time.monotonic()
         try:
-            return await self._poll(source, force_full=force_full)
+            return await self._poll(source, force_full=force_full, job=job)
         except Exception as exc:  # the store failed, or a bug: record it, keep the daemon alive
             error = poll_error(exc)
             log.exception("poll of %s failed: %r", source.name, error)
@@ -166,7 +194,9 @@ class Poller:
         self.unrecorded.pop(source.name, None)
         return stored.next_run_at
 
-    async def _poll(self, source: SourceSettings, *, force_full: bool) -> PollReport:
+    async def _poll(
+        self, source: SourceSettings, *, force_full: bool, job: int | None
+    ) -> PollReport:
         if source.name not in self.source_ids:
             await self.queue.call(self.sync_sources)
         source_id = self.source_ids[source.name]
@@ -192,7 +222,9 @@ class Poller:
             )
         if self.stopping and result.status == "error" and not result.posts:
             return PollReport(source.name, "abandoned", error=result.error)
-        end = PollEnd(source_id, result, self._cadence(source, ctx), had_posts=ctx.had_posts)
+        end = PollEnd(
+            source_id, result, self._cadence(source, ctx), had_posts=ctx.had_posts, job=job
+        )
         if result.posts:
             stored = await self.queue.run(
                 lambda session: self.steps.finish(session, end),
@@ -200,6 +232,9 @@ class Poller:
             )
         else:
             stored = await self.queue.run_grouped(self.steps.finish_quiet, end)
+        if stored.superseded:
+            log.warning("source %s: its job was taken back from this worker, unsaved", source.name)
+            return PollReport(source.name, "superseded", duration=result.duration)
         if stored.alerts and self.alerts_written is not None:
             self.alerts_written()  # committed: the sender need not wait for its next look
         counts = stored.counts

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +26,7 @@ from scheduler.alerts.setup import AlertSetup
 from scheduler.alerts.steps import record_crawl
 from scheduler.policy import Outcome, lease_after, next_state
 from storage import leases
+from storage.cluster import jobs_still_ours
 from storage.crawls import (
     CrawlState,
     FinishedCrawl,
@@ -90,6 +91,7 @@ class PollEnd:
     result: CrawlResult
     cadence: Cadence
     had_posts: bool = True  # before this crawl (False: the source's first), for the alerts
+    job: int | None = None  # cluster mode: the engine job it ran in (the save is fenced)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,7 @@ class Stored:
     counts: SaveCounts
     schedule: dict[str, Any]
     alerts: int = 0  # alert events written with it (scheduler/alerts/steps.py)
+    superseded: bool = False  # its engine job was taken back: nothing was written
 
     @property
     def next_run_at(self) -> datetime | None:
@@ -107,7 +110,10 @@ class Stored:
 
 class PollSteps:
     """The store steps of one worker's polls: `owner` (None: no leases) keeps its sources'
-    leases between polls when `sticky`; `clock` says what time it is."""
+    leases between polls when `sticky`; `clock` says what time it is. `worker` names who
+    crawled (default: `owner`). In cluster mode `engine_worker` is the engine's id of this
+    worker: a poll's save is written only while the engine says its job is still this
+    worker's (a worker taken for dead, whose job was taken back, saves nothing)."""
 
     def __init__(
         self,
@@ -116,6 +122,8 @@ class PollSteps:
         sticky: bool,
         clock: Clock,
         alerts: Callable[[], AlertSetup | None] = lambda: None,
+        worker: str | None = None,
+        engine_worker: Callable[[], int | None] | None = None,
     ) -> None:
         """`alerts`: the watches now (a reload changes them), whose events each crawl
         writes to the outbox in its transaction."""
@@ -123,6 +131,8 @@ class PollSteps:
         self.sticky = sticky
         self.clock = clock
         self.alerts = alerts
+        self.worker = worker or owner
+        self.engine_worker = engine_worker
 
     def start(
         self, session: Session, polls: list[PollStart]
@@ -164,31 +174,50 @@ class PollSteps:
     def finish(self, session: Session, poll: PollEnd) -> Stored:
         """A crawl stored: its posts saved, its next run decided from what they changed,
         then the crawl recorded with that schedule."""
+        if self._fenced_out(session, [poll]):
+            return Stored(SaveCounts(), {"next_run_at": None}, superseded=True)
         now = self.clock()
         counts = save_posts(session, poll.source_id, poll.result.posts, now)
         schedule = self._schedule(poll, counts, now)
         crawl = FinishedCrawl(poll.source_id, poll.result, counts, schedule)
-        record_crawls(session, [crawl], now=now, worker=self.owner)
+        record_crawls(session, [crawl], now=now, worker=self.worker)
         return Stored(counts, schedule, self._alert(session, poll, counts, schedule, now))
 
     def finish_quiet(self, session: Session, polls: list[PollEnd]) -> list[Stored]:
         """`finish` for crawls without posts (most polls: unchanged pages, errors), of a
         batch of polls, recorded in one statement per kind of row."""
         now = self.clock()
+        gone = self._fenced_out(session, polls)
         stored = []
         for poll in polls:
             if poll.result.posts:
                 raise ValueError("finish_quiet: a crawl with posts goes to finish")
-            stored.append(Stored(SaveCounts(), self._schedule(poll, SaveCounts(), now)))
+            if poll.job in gone:
+                stored.append(Stored(SaveCounts(), {"next_run_at": None}, superseded=True))
+            else:
+                stored.append(Stored(SaveCounts(), self._schedule(poll, SaveCounts(), now)))
         crawls = [
             FinishedCrawl(p.source_id, p.result, s.counts, s.schedule)
             for p, s in zip(polls, stored, strict=True)
+            if not s.superseded
         ]
-        record_crawls(session, crawls, now=now, worker=self.owner)
+        if crawls:
+            record_crawls(session, crawls, now=now, worker=self.worker)
         return [
-            Stored(s.counts, s.schedule, self._alert(session, p, s.counts, s.schedule, now))
+            s
+            if s.superseded
+            else Stored(s.counts, s.schedule, self._alert(session, p, s.counts, s.schedule, now))
             for p, s in zip(polls, stored, strict=True)
         ]
+
+    def _fenced_out(self, session: Session, polls: Sequence[PollEnd]) -> set[int | None]:
+        """The engine jobs of these polls that are no longer this worker's."""
+        jobs = [p.job for p in polls if p.job is not None]
+        if not jobs or self.engine_worker is None:
+            return set()
+        engine_id = self.engine_worker()
+        ours = jobs_still_ours(session, engine_id, jobs) if engine_id is not None else set()
+        return set(jobs) - ours
 
     def record_failure(
         self, session: Session, source_id: int, result: CrawlResult, cadence: Cadence

@@ -144,7 +144,7 @@ def record_crawls(
         if unknown:
             raise ValueError(f"record_crawls: not schedule columns: {sorted(unknown)}")
         save_validators(session, c.source_id, c.crawl.validators, now)
-        values.append(_source_values(session, c, now))
+        values.append(_source_values(session, c, now) | {"last_worker": worker})
     _write_sources(session, [c.source_id for c in crawls], values)
     session.execute(_INSERT_RUN, [_run_row(c, now, worker) for c in crawls])
 

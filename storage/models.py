@@ -83,6 +83,8 @@ class Source(Base):
     # lease for several workers sharing one database
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the worker whose crawl was saved last (cluster mode: its [cluster] worker_name)
+    last_worker: Mapped[str | None] = mapped_column(String(128))
 
 
 class HttpValidator(Base):
@@ -262,3 +264,24 @@ class AlertDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ClusterWorker(Base):
+    """A process of a cluster (or the one daemon), as it last said it was: every heartbeat
+    rewrites its row. Live means a heartbeat within a few heartbeat intervals."""
+
+    __tablename__ = "cluster_workers"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))  # scheduler, worker, all, daemon
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat_every: Mapped[float] = mapped_column(Float)  # seconds, to judge it live
+    running: Mapped[int] = mapped_column(Integer, default=0)  # polls in flight
+    polls: Mapped[int] = mapped_column(Integer, default=0)  # since it started
+    errors: Mapped[int] = mapped_column(Integer, default=0)  # polls that ended in error
+    active_scheduler: Mapped[bool] = mapped_column(Boolean, default=False)
+    engine_id: Mapped[int | None] = mapped_column(BigInteger)  # procrastinate's worker id
+    version: Mapped[str | None] = mapped_column(String(32))

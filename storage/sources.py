@@ -90,6 +90,7 @@ def sources_overview(session: Session, names: Sequence[str] | None = None) -> di
             "ended": s.ended,
             "gone": s.gone,
             "polls": s.polls,
+            "last_worker": s.last_worker,
             "updates": counts.get(s.id, 0),
         }
     return out

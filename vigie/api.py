@@ -23,6 +23,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
@@ -42,6 +43,8 @@ from vigie.config import Config
 from vigie.config_values import shown
 from vigie.docs import add_docs
 from vigie.filters import ParamError, check_sources
+from vigie.health import METRICS_TYPE as METRICS
+from vigie.health import health, metrics
 from vigie.selection import (
     Sources,
     page_json,
@@ -196,6 +199,18 @@ def create_app(config: Config, store: Store | None = None) -> FastAPI:
         """The configured sources with their crawl state and their arrivals per hour."""
         with db.read_session() as session:
             return sources_data(config, session)
+
+    @app.get("/health", responses={503: {"description": "Unhealthy: see `problems`"}})
+    def health_check() -> JSONResponse:
+        """Database reachable, daemon or cluster processes alive (heartbeat ages), sources
+        failing, the queue of due polls; 503 when unhealthy."""
+        code, body = health(config, db)
+        return JSONResponse(jsonable_encoder(body), status_code=code)
+
+    @app.get("/metrics", response_class=Response, responses={200: {"content": {METRICS: {}}}})
+    def prometheus() -> Response:
+        """Prometheus metrics: sources by status, the queue, processes and heartbeats."""
+        return Response(content=metrics(config, db), media_type=METRICS)
 
     @app.get("/stories/{story_id}", response_model=StoryOut, response_model_exclude_unset=True)
     def story(story_id: Id) -> dict[str, Any]:

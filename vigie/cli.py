@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from vigie.commands import alerts, crawl, read, serve
+from vigie.commands import alerts, cluster, crawl, read, serve
 from vigie.logs import LEVELS, setup_logging
 from vigie.shell import State
 from vigie.terminal import safe
@@ -39,6 +39,7 @@ COMMANDS = (
     read.updates,
     read.show,
     read.sources,
+    cluster.workers,
     read.export,
     serve.serve,
     serve.reindex,

@@ -34,6 +34,7 @@ from pydantic import (
 from crawler.models import Selectors, SourceSpec
 from vigie import alerts_config
 from vigie.alerts_config import AlertConfig, AlertDeliveryConfig, HealthAlertsConfig
+from vigie.cluster_config import ClusterConfig, MetricsConfig
 from vigie.config_values import Duration, Percent, Size, database_url
 
 DEFAULT_CONFIG = "config.toml"
@@ -171,6 +172,8 @@ class Config(_Strict):
     crawler: CrawlerConfig = CrawlerConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     api: ApiConfig = ApiConfig()
+    cluster: ClusterConfig | None = None  # present: cluster mode (PostgreSQL only)
+    metrics: MetricsConfig = MetricsConfig()
     sources: list[SourceConfig] = []
     alerts: list[AlertConfig] = Field([], max_length=1000)
     health_alerts: HealthAlertsConfig | None = None
@@ -304,6 +307,16 @@ def _storage_from_env(problems: list[tuple[str | None, str]]) -> StorageConfig |
         return None
 
 
+def _url_of(raw: dict[str, Any], config: Config | None, env: StorageConfig | None) -> str:
+    """The storage URL in use, as far as it is known (a file with errors: as written)."""
+    if env is not None:
+        return env.url
+    if config is not None:
+        return config.storage.url
+    written = raw.get("storage", {}).get("url") if isinstance(raw.get("storage"), dict) else None
+    return written if isinstance(written, str) else StorageConfig().url
+
+
 def load_config(path: str | Path | None = None) -> Config:
     """Read and validate a config file; raise ConfigError listing everything wrong."""
     file = config_path(path)
@@ -330,6 +343,10 @@ def load_config(path: str | Path | None = None) -> Config:
                 problems.append(problem)
         problems.sort(key=lambda p: _order_of_key(raw, p[0]))
     storage = _storage_from_env(problems)
+    if "cluster" in raw and not _url_of(raw, config, storage).startswith("postgres"):
+        problems.append(
+            ("cluster", "cluster mode needs PostgreSQL: [storage] url postgresql://...")
+        )
     if problems or config is None:
         (key, reason), *more = problems
         raise ConfigError(file, key, reason, more)

@@ -32,6 +32,7 @@ class SourceRow(TypedDict):
     failures: int
     backoff_until: datetime | None
     current_interval: float | None  # seconds
+    last_worker: str | None  # whose poll was saved last (cluster mode: its worker_name)
 
 
 SOURCE_FIELDS: tuple[str, ...] = tuple(SourceRow.__annotations__)
@@ -69,6 +70,7 @@ def source_rows(cfg: Config, states: Mapping[str, Mapping[str, Any]]) -> list[So
                 failures=st.get("failures", 0),
                 backoff_until=st.get("backoff_until"),
                 current_interval=st.get("current_interval"),
+                last_worker=st.get("last_worker"),
             )
         )
     return rows

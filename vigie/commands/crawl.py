@@ -26,18 +26,23 @@ def run(
     once: Annotated[
         bool, typer.Option("--once", help="Crawl every enabled source once, then exit")
     ] = False,
+    role: Annotated[
+        str | None,
+        typer.Option(help="With [cluster]: scheduler, worker or all (the default)"),
+    ] = None,
 ) -> None:
     """Run the daemon until SIGTERM/SIGINT (or crawl everything once with --once).
 
     --once ends with a one-line summary on stderr, and exits 1 when every source failed.
+    With [cluster] in the config, run one process of a cluster in its --role.
     """
+    from vigie.running import check_role, run_daemon
+
     cfg = config()
+    check_role(cfg, role, once=once)
     with open_store(cfg, create=True) as store:
         if not once:
-            from crawler.reactor import run as run_reactor
-            from scheduler.daemon import Daemon
-
-            run_reactor(lambda: Daemon(cfg, store).run())
+            run_daemon(cfg, store, role)
             return
         summary = poll_now(cfg, store, cfg.enabled_sources(), once=True)
     _finish(summary)
