@@ -15,7 +15,7 @@ from itertools import pairwise
 
 from lxml import etree
 
-from crawler.dates import clock_prefix
+from crawler.clocks import clock_prefix
 from crawler.models import RawPost
 from crawler.text import html_to_text, loose_key
 from crawler.urls import fragment, without_fragment

@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from crawler.dates import clock_prefix
+from crawler.clocks import clock_prefix
 from crawler.models import RawPost
 from crawler.text import clean_inline, loose_key
 from crawler.urls import fragment

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from crawler.dates import clock_prefix
+from crawler.clocks import clock_prefix
 from crawler.extract import Found
-from crawler.extract.detect import HtmlPosts, PostList, list_around
+from crawler.extract.detect import PostList, list_around
 from crawler.extract.fields import (
     better_body,
     clean_headline,
@@ -39,6 +39,7 @@ from crawler.extract.fields import (
     label_headlines,
     maybe_truncated,
 )
+from crawler.extract.html_posts import HtmlPosts
 from crawler.extract.read import Reading
 from crawler.models import RawPost
 from crawler.text import loose_key

@@ -23,10 +23,10 @@ from crawler.dates import parse_date_only, parse_datetime, zone
 from crawler.encoding import decode
 from crawler.extract import Found
 from crawler.extract.days import suspect
-from crawler.extract.detect import HtmlPosts, detect_posts
 from crawler.extract.embedded import embedded_posts
 from crawler.extract.fields import clean_headlines
 from crawler.extract.highlights import Highlights, find_highlights, mark, summary_lists
+from crawler.extract.html_posts import HtmlPosts, detect_posts
 from crawler.extract.jsonld import LiveBlog, extract_jsonld
 from crawler.extract.merge import merge_structured
 from crawler.extract.microdata import MicrodataBlog, extract_microdata

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from crawler.dates import clock_prefix, match_minute
+from crawler.clocks import clock_prefix, match_minute
 from crawler.extract.boiler import clean
 from crawler.extract.stamps import (
     HEADINGS,
