@@ -171,7 +171,7 @@ def _insert_new(
         rows.append(
             {
                 "source_id": source_id,
-                "url": p.url,
+                "url": m.url,
                 "headline": p.headline,
                 "body": p.body,
                 "published_at": p.published_at,
@@ -253,8 +253,8 @@ def save_posts(
         seen_ids.append(uid)
         if m.highlighted and not u.highlighted:
             u.highlighted = True
-        if u.url is None and m.post.url:
-            u.url = m.post.url
+        if u.url is None and m.url:
+            u.url = m.url
         new_keys.extend(
             _key_rows(source_id, uid, [k for k in m.keys if dedup.key_hash(k) not in found])
         )

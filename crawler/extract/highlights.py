@@ -73,7 +73,7 @@ class Highlights:
         """True when the post is among the key moments, by element, link or headline."""
         if self.contains(element):
             return True
-        for key in (post.key, post.url, *post.alt_keys):
+        for key in (post.key, post.url, post.anchor, *post.alt_keys):
             if fragment(key) and fragment(key) in self.fragments:
                 return True
         return bool(post.headline) and loose_key(post.headline) in self.headlines

@@ -53,12 +53,15 @@ def test_a_cleaned_copy_keeps_every_field_storage_reads() -> None:
         alt_keys=("a\x07",),
         highlighted=True,
         time_approximate=True,
+        anchor="https://x/#b\x00",
+        in_key_moments=True,
     )
     copy = clean_post(raw)
     assert isinstance(copy, CleanPost)
     assert (copy.headline, copy.url, copy.alt_keys) == ("titre", "https://x/", ("a",))
+    assert copy.anchor == "https://x/#b"
     for name in POST_FIELDS:
-        if name not in ("headline", "url", "alt_keys"):
+        if name not in ("headline", "url", "alt_keys", "anchor"):
             assert getattr(copy, name) == getattr(raw, name), name
     clean = RawPost("titre", "corps")
     assert clean_post(clean) is clean  # a clean post is stored as handed over
