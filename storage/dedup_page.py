@@ -105,6 +105,8 @@ def stream_twins(posts: Sequence[PostIn]) -> dict[int, int]:
     """copy index → the index of the first stream post each key-moments copy repeats: one
     whose anchor the copy's extends ("post-16-hl" of "post-16"), or with the same text.
     Looked up in two indexes, so that a hostile page of many copies stays linear."""
+    if not any(p.in_key_moments for p in posts):
+        return {}
     by_id: dict[str, int] = {}
     by_text: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = {}
     for j, post in enumerate(posts):
