@@ -9,7 +9,8 @@ only the fallback for the rest. Results are cached by (text, tz, default_date, l
 Hostile text is bounded: only the first MAX_DATE_TEXT characters of a text are read, and
 what cannot be a date (see crawler.daterange) is refused, never guessed: a bare number is an
 epoch or nothing, and dateparser must find a day and a month (it turns "12", "-1" or "nan"
-into a day of the current month otherwise).
+into a day of the current month otherwise). What a post's stamp text starts with (a clock
+prefix, a match minute) is crawler.clocks'.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.daterange import Refused, bare_number, day_refusal, parse_refusal, record
-from crawler.relative import parse_ago
 
 MAX_DATE_TEXT = 300  # a stamp is never longer; the rest of a longer text is not read
 
@@ -94,7 +94,7 @@ def to_utc(dt: datetime) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Lowercase, accents off, non-breaking and zero-width spaces normalised."""
     text = text.casefold()
     if not text.isascii():
@@ -169,7 +169,7 @@ def _find_time(text: str) -> tuple[time | Refused | None, str]:
 def _free_text(text: str, tz: str, default_date: date | None) -> datetime | Refused | bool | None:
     """A datetime; False when no date or time shape was recognised; None when unusable;
     Refused for an impossible date or clock."""
-    folded = _fold(text)
+    folded = fold(text)
     day, rest = _find_date(folded, default_date.year if default_date else None)
     if isinstance(day, Refused):  # never the clock on the page's day instead
         return day
@@ -188,7 +188,7 @@ def _free_text(text: str, tz: str, default_date: date | None) -> datetime | Refu
 
 
 def _dateparser(text: str, tz: str, languages: tuple[str, ...]) -> datetime | None:
-    if len(text) > 120 or not (re.search(r"\d", text) or _RELATIVE_RE.search(_fold(text))):
+    if len(text) > 120 or not (re.search(r"\d", text) or _RELATIVE_RE.search(fold(text))):
         return None
     import dateparser  # slow to import: only when a page needs it
 
@@ -287,52 +287,11 @@ def parse_date_only(text: str | None, languages: tuple[str, ...] | None = None) 
 
 @lru_cache(maxsize=4096)
 def _date_only(text: str) -> date | None:
-    folded = _fold(text)
+    folded = fold(text)
     if not re.search(r"\d{4}", folded):
         return None
     found, _ = _find_date(folded, None, require_year=True)
     return found if isinstance(found, date) and 1990 <= found.year <= 2100 else None
-
-
-# --- stamps of live-blog posts ---------------------------------------------------------------
-
-# "21:22", "20h08", "12.31 Uhr:", "19:02(IST) ", "12.50 BST", "8:08 pm -", "[14:05]" at the start
-# of a text. A dotted clock ("12.31") needs a clue after it (Uhr, a zone, a separator, the end),
-# or it could be a number ("12.50 million").
-# Spaces are matched possessively (`\s*+`): what follows each run never starts with a space,
-# and backtracking into runs of spaces would make a long one quadratic.
-_CLOCK_PREFIX_RE = re.compile(
-    r"^\s*+[\[(]?\s*+(?P<h>[01]?\d|2[0-3])\s*+(?:(?P<sep>[:h])|\.(?=\d\d))\s*+(?P<m>[0-5]\d)"
-    r"(?::[0-5]\d)?(?!\d)\s*+(?P<ampm>(?i:[ap]\.?m\b\.?))?"
-    r"\s*+(?P<clue>(?i:uhr\b|h\b)|\(?\s*+\b(?:[A-Z]{2,5})\b\s*+\)|\b(?:[A-Z]{2,5})\b)?"
-    r"\s*+[\])]?\s*+(?P<end>[:\-–—|•·,>]+\s*+|$)?"
-)
-# "95'", "45+2'", "90+4’", "12 min" (a football or rugby match minute), alone or first.
-_MINUTE_RE = re.compile(r"^\s*(\d{1,3})(?:\s*\+\s*(\d{1,2}))?\s*(?:['’′]|(?i:min\b|mn\b))")
-_UPDATED_RE = re.compile(
-    r"updated|modifi|mis a jour|mise a jour|aktualisiert|actualiza|aggiornat", re.IGNORECASE
-)
-
-
-def clock_prefix(text: str) -> tuple[time, str] | None:
-    """The clock a text starts with and the text after it ("12.31 Uhr: Titel" → 12:31, "Titel").
-
-    None when the text does not start with a clock followed by a clue: a separator, a zone,
-    "Uhr", the end of the text, or (for "21:22" and "20h08" shapes) a space.
-    """
-    m = _CLOCK_PREFIX_RE.match(text)
-    if m is None:
-        return None
-    rest = text[m.end() :]
-    dotted = m["sep"] is None
-    if dotted and not (m["clue"] or m["ampm"] or (m["end"] or "").strip() or not rest.strip()):
-        return None  # "12.50 million": a number, not a clock
-    hour = int(m["h"])
-    if m["ampm"]:
-        if hour > 12:
-            return None
-        hour = hour % 12 + (12 if m["ampm"].lower().startswith("p") else 0)
-    return time(hour, int(m["m"])), rest
 
 
 def zone_offset(text: str) -> timezone | None:
@@ -341,42 +300,10 @@ def zone_offset(text: str) -> timezone | None:
     return timezone(timedelta(minutes=_ZONE_OFFSETS[m[1]])) if m else None
 
 
-def match_minute(text: str) -> int | None:
-    """The minute of play a text starts with ("95'" → 95, "45+2'" → 47), or None."""
-    m = _MINUTE_RE.match(text)
-    if m is None:
-        return None
-    minute = int(m[1]) + int(m[2] or 0)
-    return minute if minute <= 200 else None
-
-
 def has_clock(text: str) -> bool:
     """True when a short text holds a clock time anywhere ("Horaires : 17h00", "20:08 6 janv")."""
-    found, _ = _find_time(_fold(text[:MAX_DATE_TEXT]))
+    found, _ = _find_time(fold(text[:MAX_DATE_TEXT]))
     return isinstance(found, time)
-
-
-def is_stamp(text: str) -> bool:
-    """True for the text of a post's time stamp: a clock first, a match minute, a relative
-    time, or a short text with a clock in it (what a live blog prints beside each post)."""
-    return len(text) <= MAX_DATE_TEXT and _is_stamp(text)
-
-
-@lru_cache(maxsize=16384)
-def _is_stamp(text: str) -> bool:
-    text = text.strip()
-    if not text or not (text[0].isdigit() or text[0] in "[(" or len(text) <= 60):
-        return False
-    if clock_prefix(text) is not None or match_minute(text) is not None:
-        return True
-    if len(text) <= 60 and parse_ago(text) is not None:  # "5 min ago", "vor 3 Stunden"
-        return True
-    return len(text) <= 60 and any(c.isdigit() for c in text) and has_clock(text)
-
-
-def says_updated(text: str) -> bool:
-    """True for a stamp that tells when the post was changed ("Updated at 12.36 BST")."""
-    return _UPDATED_RE.search(_fold(text)) is not None
 
 
 def from_epoch(value: str | None) -> datetime | None:
@@ -392,7 +319,7 @@ def stamp_parts(text: str, year: int | None = None) -> tuple[date | Refused | No
     """The date (its year defaulting to `year`) and the clock a short stamp holds, if any.
 
     An impossible date is Refused, and then its clock is no time either."""
-    day, rest = _find_date(_fold(text[:MAX_DATE_TEXT]), year)
+    day, rest = _find_date(fold(text[:MAX_DATE_TEXT]), year)
     if isinstance(day, Refused):
         return day, None
     clock, _ = _find_time(rest)

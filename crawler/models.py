@@ -18,11 +18,21 @@ from typing import Protocol
 class RawPost:
     """One post of a live blog or one feed entry, as extracted, before any merging.
 
+    Facts, as the page gives them: the crawler merges no copies and gives no post another's
+    key; whether two posts are one (a key shared by different posts, ids that only count the
+    posts, a key-moments copy and its stream post) is storage/dedup_page.py's decision. (A
+    key equal to the page's own URL, or past 4096 characters, is no key at all: None.)
+
     `key` is the publisher's identity for the post when it has one (JSON-LD url/@id, element
-    id, feed guid, canonical link without tracking parameters), else None. `alt_keys` holds
-    further ids of the same post (a key-moments copy's own anchor). Times are timezone-aware;
-    `time_approximate` marks a time read from a relative text ("5 min ago"): floored to the
-    unit printed, and never a reason to move a stored post's time.
+    id, feed guid, canonical link without tracking parameters), as published, else None.
+    `alt_keys` holds further ids the publisher gives the same post. `anchor` is the URL of
+    the page element the post was found at (`page#id`, when that element has an id): the
+    element a structured post's id names, even when the id is not the element's own
+    ("646219" → "block-646219"). `highlighted`: the page shows the post among its key moments
+    (inside that block, linked from it, or its headline there); `in_key_moments`: this copy
+    of it is the one inside the block (a stream post usually repeats it). Times are
+    timezone-aware; `time_approximate` marks a time read from a relative text ("5 min ago"):
+    floored to the unit printed, and never a reason to move a stored post's time.
     """
 
     headline: str
@@ -34,6 +44,8 @@ class RawPost:
     alt_keys: tuple[str, ...] = ()
     highlighted: bool = False
     time_approximate: bool = False
+    anchor: str | None = None
+    in_key_moments: bool = False
 
 
 @dataclass(slots=True)

@@ -96,6 +96,7 @@ def clean_post(
     post.url = _clean_url(post.url, page, tally)
     post.key = _clean_key(post.key, tally)
     post.alt_keys = tuple(k for k in (_clean_key(k, tally) for k in post.alt_keys) if k)
+    post.anchor = _clean_key(post.anchor, tally)
     post.published_at = _clean_time(post.published_at, now, feed, tally)
     post.updated_at = _clean_time(post.updated_at, now, feed, tally)
 

@@ -51,6 +51,8 @@ class CleanPost:
     alt_keys: tuple[str, ...] = ()
     highlighted: bool = False
     time_approximate: bool = False
+    anchor: str | None = None
+    in_key_moments: bool = False
 
 
 POST_FIELDS = tuple(f.name for f in dataclasses.fields(CleanPost))
@@ -64,6 +66,7 @@ def clean_post(post: PostIn) -> PostIn:
         "url": clean_optional(post.url),
         "key": clean_optional(post.key),
         "alt_keys": tuple(clean_text(k) for k in post.alt_keys),
+        "anchor": clean_optional(post.anchor),
     }
     if all(getattr(post, k) == v for k, v in texts.items()):
         return post

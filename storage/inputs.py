@@ -15,8 +15,9 @@ from typing import Protocol
 
 
 class PostIn(Protocol):
-    """One post as extracted from a page or feed, before any merging (see `storage/dedup.py`
-    for what each field means to identity)."""
+    """One post as extracted from a page or feed, as the page shows it: nothing merged,
+    no key rewritten (see `storage/dedup.py` and `storage/dedup_page.py` for what each
+    field means to identity)."""
 
     @property
     def headline(self) -> str: ...
@@ -36,6 +37,10 @@ class PostIn(Protocol):
     def highlighted(self) -> bool: ...
     @property
     def time_approximate(self) -> bool: ...
+    @property
+    def anchor(self) -> str | None: ...
+    @property
+    def in_key_moments(self) -> bool: ...
 
 
 class ValidatorsIn(Protocol):

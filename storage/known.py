@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from storage import dedup
 from storage.bulk import chunks
 from storage.clean import clean_post
+from storage.dedup_page import lookup_keys
 from storage.inputs import PostIn
 from storage.models import Update, UpdateKey
 
@@ -38,8 +39,7 @@ class StoredPosts:
         content print), as a save of it would find it: then saving it changes nothing."""
         p = clean_post(post)  # as a save would store it
         current = dedup.content_hash(p.headline, p.body)
-        keys = [k for k in (p.key, *p.alt_keys) if k]
-        keys.append(dedup.post_print(p))
+        keys = lookup_keys(p)
         return any(self._content_of.get(dedup.key_hash(k)) == current for k in keys)
 
 

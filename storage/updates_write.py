@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from storage import dedup
 from storage.bulk import chunks, insert_ignore, is_postgresql
 from storage.clean import clean_post
+from storage.dedup_page import MergedPost, merge_page
 from storage.inputs import PostIn
 from storage.models import Revision, Source, Update, UpdateKey
 from storage.stories import StoryProbe, link_stories
@@ -66,7 +67,7 @@ def _existing_keys(session: Session, source_id: int, hashes: list[str]) -> dict[
 def _match_edits(
     session: Session,
     source_id: int,
-    pending: list[tuple[int, dedup.MergedPost]],
+    pending: list[tuple[int, MergedPost]],
     claimed: set[int],
 ) -> dict[int, Update]:
     """Pair unmatched posts with stored updates of the same minute whose text is close."""
@@ -106,7 +107,7 @@ def _key_rows(source_id: int, update_id: int, keys: Iterable[str]) -> list[dict[
     ]
 
 
-def _revise(session: Session, u: Update, m: dedup.MergedPost, now: datetime) -> bool:
+def _revise(session: Session, u: Update, m: MergedPost, now: datetime) -> bool:
     """Record a changed text as a new revision; False when the text is not new to it."""
     post = m.post
     new_hash = dedup.content_hash(post.headline, post.body)
@@ -163,7 +164,7 @@ def _insert_updates(session: Session, rows: list[dict[str, Any]]) -> list[int]:
 
 
 def _insert_new(
-    session: Session, source_id: int, new: list[dedup.MergedPost], now: datetime
+    session: Session, source_id: int, new: list[MergedPost], now: datetime
 ) -> list[StoryProbe]:
     rows = []
     for m in new:
@@ -171,7 +172,7 @@ def _insert_new(
         rows.append(
             {
                 "source_id": source_id,
-                "url": p.url,
+                "url": m.url,
                 "headline": p.headline,
                 "body": p.body,
                 "published_at": p.published_at,
@@ -218,12 +219,12 @@ def save_posts(
     if not posts:
         return counts
     lock_source(session, source_id)
-    merged = dedup.merge_page([clean_post(p) for p in posts])
+    merged = merge_page([clean_post(p) for p in posts])
     hashes = {dedup.key_hash(k) for m in merged for k in m.keys}
     found = _existing_keys(session, source_id, sorted(hashes))
     claimed: set[int] = set()
     matched: dict[int, int] = {}
-    pending: list[tuple[int, dedup.MergedPost]] = []
+    pending: list[tuple[int, MergedPost]] = []
     twins: set[int] = set()  # posts whose keys lead to an update another post already took
     for i, m in enumerate(merged):
         uid = next((found[h] for h in map(dedup.key_hash, m.keys) if h in found), None)
@@ -254,8 +255,8 @@ def save_posts(
         if m.highlighted and not u.highlighted:
             u.highlighted = True
             counts.highlighted_ids.append(uid)
-        if u.url is None and m.post.url:
-            u.url = m.post.url
+        if u.url is None and m.url:
+            u.url = m.url
         new_keys.extend(
             _key_rows(source_id, uid, [k for k in m.keys if dedup.key_hash(k) not in found])
         )

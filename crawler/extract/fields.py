@@ -2,8 +2,9 @@
 
 A publisher's CMS fills fields it has no value for: every update gets the page's date or the
 page's title, a label ("Women's World Cup") stands in for headlines, a headline is made of the
-time and the first words of the body ("19:02(IST) TOSS: …"), bodies are cut, and post ids are
-mere positions ("#post1" is whatever post is newest). These functions tell such values apart.
+time and the first words of the body ("19:02(IST) TOSS: …") and bodies are cut. These
+functions tell such values apart. (Ids that are mere positions, "#post1" being whatever post
+is newest, are an identity question: storage/dedup_page.py's.)
 """
 
 from __future__ import annotations
@@ -11,14 +12,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from itertools import pairwise
 
 from lxml import etree
 
-from crawler.dates import clock_prefix
+from crawler.clocks import clock_prefix
 from crawler.models import RawPost
 from crawler.text import html_to_text, loose_key
-from crawler.urls import fragment, without_fragment
 
 _BODY_CLASS_RE = re.compile(r"content|body|text", re.IGNORECASE)
 _NOT_BODY_RE = re.compile(r"title|headline|meta|time|date|author|share", re.IGNORECASE)
@@ -95,32 +94,15 @@ def clean_headlines(posts: Sequence[RawPost], titles: Sequence[str]) -> None:
         post.headline = clean_headline(post.headline, post.body, labels)
 
 
-def _counter(name: str) -> tuple[str, int] | None:
-    """("post", 12) for "post12": the name and the number it ends with (string operations:
-    a regex would backtrack quadratically on a long run of digits)."""
-    prefix = name.rstrip("0123456789")
-    digits = name[len(prefix) :]
-    if not digits or len(digits) > 18:
-        return None
-    return prefix, int(digits)
-
-
-def drop_positional_keys(posts: Sequence[RawPost]) -> bool:
-    """Forget keys that only count the posts ("#post1" … "#post8" from the newest down): the
-    next poll gives "#post1" to another post. Creation numbers count down, and are kept."""
-    if len(posts) < 2 or any(not p.key for p in posts):
-        return False
-    parts = [_counter(fragment(p.key)) for p in posts]
-    prefixes = {m[0] for m in parts if m}
-    if any(m is None for m in parts) or len(prefixes) != 1:
-        return False
-    numbers = [m[1] for m in parts if m]
-    times = [p.published_at for p in posts]
-    if numbers != list(range(1, len(numbers) + 1)) or any(t is None for t in times):
-        return False
-    if not all(a >= b for a, b in pairwise(times)):  # type: ignore[operator]
-        return False
+def shared_keys(posts: Iterable[RawPost]) -> set[str]:
+    """Keys carried by posts of different texts: such a key names no one post (or element).
+    The posts keep it; storage/dedup_page.py decides what it identifies."""
+    texts: dict[str, tuple[str, str]] = {}
+    shared: set[str] = set()
     for post in posts:
-        post.url = without_fragment(post.key or post.url or "")
-        post.key = None
-    return True
+        if post.key and texts.setdefault(post.key, (post.headline, post.body)) != (
+            post.headline,
+            post.body,
+        ):
+            shared.add(post.key)
+    return shared

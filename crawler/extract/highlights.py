@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from crawler.dates import clock_prefix
+from crawler.clocks import clock_prefix
 from crawler.models import RawPost
 from crawler.text import clean_inline, loose_key
 from crawler.urls import fragment
@@ -73,7 +73,7 @@ class Highlights:
         """True when the post is among the key moments, by element, link or headline."""
         if self.contains(element):
             return True
-        for key in (post.key, post.url, *post.alt_keys):
+        for key in (post.key, post.url, post.anchor, *post.alt_keys):
             if fragment(key) and fragment(key) in self.fragments:
                 return True
         return bool(post.headline) and loose_key(post.headline) in self.headlines

@@ -23,6 +23,7 @@ from lxml import etree
 
 from crawler.daterange import EARLIEST_LIVE
 from crawler.dates import parse_datetime
+from crawler.extract.fields import shared_keys
 from crawler.guard import Guard
 from crawler.models import RawPost
 from crawler.text import any_to_text, clean_inline
@@ -171,23 +172,6 @@ def _update(obj: dict[str, Any], page_url: str, tz: str) -> RawPost:
     )
 
 
-def _drop_shared_keys(posts: list[RawPost], warnings: list[str]) -> None:
-    """A key given to several different posts identifies none of them: drop it."""
-    seen: dict[str, tuple[str, str]] = {}
-    shared = set()
-    for p in posts:
-        if p.key is None:
-            continue
-        if p.key in seen and seen[p.key] != (p.headline, p.body):
-            shared.add(p.key)
-        seen.setdefault(p.key, (p.headline, p.body))
-    for p in posts:
-        if p.key in shared:
-            p.key = None
-    if shared:
-        warnings.append(f"jsonld: {len(shared)} update key(s) shared by different posts, ignored")
-
-
 _PAGE_TYPES = frozenset({"LiveBlogPosting", "NewsArticle", "Article", "ReportageNewsArticle",
                          "WebPage"})  # fmt: skip
 
@@ -249,7 +233,10 @@ def extract_jsonld(
                     )
                     if post is not None:
                         result.posts.append(post)
-    _drop_shared_keys(result.posts, result.warnings)
+    if shared := shared_keys(result.posts):
+        result.warnings.append(
+            f"jsonld: {len(shared)} update key(s) shared by different posts: they identify none"
+        )
     for p in result.posts:
         if p.key == page:  # the page itself is no post identity
             p.key = None

@@ -13,8 +13,9 @@ from the source that is not degenerate (rules in fields.py):
   under the same rules;
 - body: the structured one, unless missing or cut short; then the HTML one.
 
-The result is the union keyed by post id: posts only in the structured data are kept, and
-HTML posts of the same list that no structured post claims are added (those with a stamp).
+The result is the union: posts only in the structured data are kept, and HTML posts of the
+same list that no structured post claims are added (those with a stamp). Keys stay as
+published; the element a structured post's id names is told as its `anchor`.
 The HTML list is the one around the elements the structured posts name by id; only when too
 few have ids is the page-wide detector run. HTML posts are read only when a field needs them.
 """
@@ -27,18 +28,19 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from crawler.dates import clock_prefix
+from crawler.clocks import clock_prefix
 from crawler.extract import Found
-from crawler.extract.detect import HtmlPosts, PostList, list_around
+from crawler.extract.detect import PostList, list_around
 from crawler.extract.fields import (
     better_body,
     clean_headline,
     degenerate,
-    drop_positional_keys,
     html_body,
     label_headlines,
     maybe_truncated,
+    shared_keys,
 )
+from crawler.extract.html_posts import HtmlPosts
 from crawler.extract.read import Reading
 from crawler.models import RawPost
 from crawler.text import loose_key
@@ -127,14 +129,18 @@ def _same_text(post: RawPost, reading: Reading) -> bool:
 
 
 def _pair_by_id(items: Sequence[_Item], ids: IdIndex, page: str) -> None:
+    """Find the element each structured post's id names, and tell it as the post's `anchor`
+    (the id may be bare where the element is "block-<id>"). A key carried by posts of
+    different texts names no one element: those posts are paired by their text."""
+    shared = shared_keys(i.post for i in items)
     for item in items:
-        if item.element is not None:
+        key = item.post.key
+        if item.element is not None or not key or key in shared:
             continue
-        match = ids.find(item.post.key)
+        match = ids.find(key)
         if match is not None:
             anchor, item.element = match
-            if anchor != fragment(item.post.key):  # a bare @id whose element is "block-<id>"
-                item.post.key = item.post.url = f"{page}#{anchor}"
+            item.post.anchor = f"{page}#{anchor}"
 
 
 def _html_list(items: Sequence[_Item], html: HtmlPosts) -> PostList | None:
@@ -232,7 +238,6 @@ def merge_structured(
         for item in wanted:
             item.reading = readings.get(item.member)
     _choose(items, titles)
-    drop_positional_keys([i.post for i in items])
     found = [Found(i.post, i.element) for i in items]
     if posts is not None and free:
         seen = {(loose_key(f.post.headline), loose_key(f.post.body)) for f in found}

@@ -3,8 +3,9 @@
 Owns the order of the paths (configured selectors; else structured data, JSON-LD and
 microdata, merged with the page's HTML posts by merge.py; else the generic detector of
 detect.py), the day clock-only times belong to, the page's own titles (a
-headline equal to one names the blog, not a post), pairing key-moments copies with their
-stream posts, pagination (rel="next") and end of coverage.
+headline equal to one names the blog, not a post), telling the posts inside the key-moments
+block, pagination (rel="next") and end of coverage. It rewrites no key and merges no copies:
+the posts go out as the page shows them, key-moments copies included.
 
 Each path and each later step runs guarded (crawler.guard): one that fails on a hostile page
 is skipped with a warning and the others still give their posts. A `<base href>` or a next
@@ -23,10 +24,10 @@ from crawler.dates import parse_date_only, parse_datetime, zone
 from crawler.encoding import decode
 from crawler.extract import Found
 from crawler.extract.days import suspect
-from crawler.extract.detect import HtmlPosts, detect_posts
 from crawler.extract.embedded import embedded_posts
 from crawler.extract.fields import clean_headlines
 from crawler.extract.highlights import Highlights, find_highlights, mark, summary_lists
+from crawler.extract.html_posts import HtmlPosts, detect_posts
 from crawler.extract.jsonld import LiveBlog, extract_jsonld
 from crawler.extract.merge import merge_structured
 from crawler.extract.microdata import MicrodataBlog, extract_microdata
@@ -36,8 +37,8 @@ from crawler.extract.zones import PageZone, infer_zone
 from crawler.guard import Guard
 from crawler.markup import gather_stray, parse_markup
 from crawler.models import PageExtraction, RawPost, Selectors
-from crawler.text import clean_inline, loose_key
-from crawler.urls import first_next_url, fragment, live_blog_url, refusal, web_url
+from crawler.text import clean_inline
+from crawler.urls import first_next_url, live_blog_url, refusal, web_url
 
 _PARSER = etree.HTMLParser(
     recover=True, remove_comments=True, remove_pis=True, huge_tree=True, encoding="utf-8"
@@ -122,32 +123,12 @@ def _base(root: etree._Element, url: str, warnings: list[str]) -> str:
     return found or url
 
 
-def _copy_twins(found: list[Found], highlights: Highlights) -> None:
-    """Give each key-moments copy its stream twin's key (own anchor kept in alt_keys)."""
-    copies = [f for f in found if highlights.contains(f.element)]
-    stream = [f for f in found if not highlights.contains(f.element)]
-    for copy in copies:
-        own = copy.post.key
-        twin = next((s for s in stream if _same_post(copy, s)), None)
-        copy.post.highlighted = True
-        if twin is None:
-            continue
-        twin.post.highlighted = True
-        if twin.post.key and twin.post.key != own:
-            copy.post.key = twin.post.key
-            copy.post.url = twin.post.url
-            copy.post.alt_keys = tuple(k for k in (*copy.post.alt_keys, own) if k)
-
-
-def _same_post(copy: Found, other: Found) -> bool:
-    a, b = copy.post, other.post
-    a_id, b_id = fragment(a.key), fragment(b.key)
-    if a_id and b_id and a_id.startswith((b_id + "-", b_id + "_")):
-        return True
-    return (loose_key(a.headline), loose_key(a.body)) == (
-        loose_key(b.headline),
-        loose_key(b.body),
-    )
+def _mark_copies(found: list[Found], highlights: Highlights) -> None:
+    """Tell the posts found inside the key-moments block (copies, mostly, of stream posts:
+    which stream post each repeats is storage's decision, storage/dedup_page.py)."""
+    for f in found:
+        if highlights.contains(f.element):
+            f.post.in_key_moments = f.post.highlighted = True
 
 
 def _bounds(
@@ -248,7 +229,7 @@ def extract_page(
     pairs = [(f.post, f.element) for f in found]
     guard.run("highlights", lambda: mark(pairs, highlights), None)
     guard.run("summary lists", lambda: mark(pairs, summary_lists(root, pairs)), None)
-    guard.run("key-moments copies", lambda: _copy_twins(found, highlights), None)
+    guard.run("key-moments copies", lambda: _mark_copies(found, highlights), None)
     result.posts = [f.post for f in found]
     result.next_url = guard.run("pagination", lambda: _next_url(root, base, result.warnings), None)
     result.warnings.extend(guard.warnings())

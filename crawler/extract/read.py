@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from crawler.dates import clock_prefix, match_minute
+from crawler.clocks import clock_prefix, match_minute
 from crawler.extract.boiler import clean
 from crawler.extract.stamps import (
     HEADINGS,
@@ -215,12 +215,14 @@ def read_post(
             body = _body(post, {b for b in skip if b.tag in ("time", "amp-timeago")}, followers)
     check_epoch(stamp, tz)
     element_id = (post.get("id") or "").strip()
-    key = f"{page}#{element_id}" if element_id else permalink(boxes, page)
+    anchor = f"{page}#{element_id}" if element_id else None
+    key = anchor or permalink(boxes, page)
     raw = RawPost(
         headline=headline,
         body=body,
         updated_at=stamp.updated,
         url=key or page,
         key=key,
+        anchor=anchor,
     )
     return Reading(raw, post, stamp)

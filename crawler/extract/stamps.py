@@ -18,19 +18,9 @@ from functools import lru_cache
 
 from lxml import etree
 
+from crawler.clocks import clock_prefix, is_stamp, match_minute, says_updated
 from crawler.daterange import Refused, record
-from crawler.dates import (
-    MAX_DATE_TEXT,
-    clock_prefix,
-    from_epoch,
-    is_stamp,
-    match_minute,
-    parse_datetime,
-    says_updated,
-    stamp_parts,
-    zone,
-    zone_offset,
-)
+from crawler.dates import MAX_DATE_TEXT, from_epoch, parse_datetime, stamp_parts, zone, zone_offset
 from crawler.relative import Ago, may_be_ago, parse_ago
 from crawler.text import clean_inline, is_chrome
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from lxml import etree
 
-from crawler.dates import clock_prefix
+from crawler.clocks import clock_prefix
 from crawler.extract.boiler import date_line
 from crawler.extract.stamps import HEADINGS, link_length, text_length
 from crawler.text import clean_inline

@@ -30,7 +30,8 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from crawler.dates import clock_prefix, from_epoch, stamp_parts, zone
+from crawler.clocks import clock_prefix
+from crawler.dates import from_epoch, stamp_parts, zone
 from crawler.extract.zone_clues import (
     MAX_STATEMENT,
     domain_zone,

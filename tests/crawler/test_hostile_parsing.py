@@ -149,16 +149,16 @@ def test_one_failing_update_costs_only_that_update(monkeypatch: pytest.MonkeyPat
 
 
 def test_one_failing_html_post_costs_only_that_post(monkeypatch: pytest.MonkeyPatch) -> None:
-    from crawler.extract import detect
+    from crawler.extract import html_posts
 
-    real = detect.read_post
+    real = html_posts.read_post
 
     def flaky(post: object, *args: object, **kwargs: object) -> object:
         if post.get("id") == "post-1":  # type: ignore[attr-defined]
             raise IndexError("bad post")
         return real(post, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(detect, "read_post", flaky)
+    monkeypatch.setattr(html_posts, "read_post", flaky)
     found = extract(html_page(plain_posts(4)).encode())
     assert [p.headline for p in found.posts] == ["Titre 0", "Titre 2", "Titre 3"]
 

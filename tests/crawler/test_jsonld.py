@@ -9,6 +9,7 @@ import pytest
 from lxml import etree
 
 from crawler.extract.jsonld import extract_jsonld, parse_json_lenient
+from storage.dedup_page import ambiguous_keys, merge_page
 
 PAGE = "https://news.example/live/jsonld"
 NOW = datetime(2026, 1, 7, 12, 0, tzinfo=UTC)
@@ -140,13 +141,16 @@ def test_keys_bare_ids_relative_urls_and_tracking() -> None:
     assert keys == [f"{PAGE}#646219928f08e408b758af95", f"{PAGE}#post-2", f"{PAGE}#post-3"]
 
 
-def test_keys_that_identify_nothing_are_dropped() -> None:
+def test_keys_that_identify_nothing_are_told_and_identify_nothing_in_storage() -> None:
     updates = [
         {"@type": "BlogPosting", "url": PAGE, "headline": "first"},
         {"@type": "BlogPosting", "url": f"{PAGE}#dup", "headline": "second"},
         {"@type": "BlogPosting", "url": f"{PAGE}#dup", "headline": "third"},
     ]
     result = extract_jsonld(page(blog(updates)), PAGE, now=NOW)
-    assert [p.key for p in result.posts] == [None, None, None]
+    assert [p.key for p in result.posts] == [None, f"{PAGE}#dup", f"{PAGE}#dup"]  # the page: none
     assert [p.url for p in result.posts] == [PAGE, f"{PAGE}#dup", f"{PAGE}#dup"]
     assert any("shared" in w for w in result.warnings)
+    assert ambiguous_keys(result.posts) == {f"{PAGE}#dup"}
+    stored = merge_page(result.posts)  # three posts, none of them known by the shared key
+    assert len(stored) == 3 and all(k.startswith("fp:") for m in stored for k in m.keys)

@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime
 
 from crawler.extract.page import extract_page
+from storage.dedup_page import merge_page, positional_keys
 
 PAGE = "https://news.example/live/blog"
 NOW = datetime(2026, 1, 7, 12, 0, tzinfo=UTC)
@@ -73,7 +74,12 @@ def test_one_date_and_the_blogs_title_for_every_update_come_from_the_html() -> N
         datetime(2026, 1, 6, h, m, tzinfo=UTC) for h, m in ((11, 50), (11, 34), (10, 42))
     ]
     assert [p.headline for p in result.posts] == ["", "Un vrai titre", ""]
-    assert [p.key for p in result.posts] == [f"{PAGE}#block-{BID}{n}" for n in range(3)]
+    assert [p.key for p in result.posts] == [f"{PAGE}#{BID}{n}" for n in range(3)]  # published
+    assert [p.anchor for p in result.posts] == [f"{PAGE}#block-{BID}{n}" for n in range(3)]
+    stored = merge_page(result.posts)  # storage knows each by its block's anchor first
+    assert [(m.url, m.keys[0]) for m in stored] == [
+        (f"{PAGE}#block-{BID}{n}", f"{PAGE}#block-{BID}{n}") for n in range(3)
+    ]
 
 
 def test_a_time_prefix_and_the_first_words_are_no_headline() -> None:
@@ -140,7 +146,7 @@ def test_microdata_beside_json_ld_is_merged_into_one_structured_list() -> None:
     assert [p.headline for p in result.posts] == ["Titre 0", "Titre 1"]
 
 
-def test_keys_that_only_count_posts_are_dropped_but_creation_numbers_kept() -> None:
+def test_keys_that_only_count_posts_identify_nothing_but_creation_numbers_do() -> None:
     def updates(numbers: list[int]) -> list[dict]:
         return [
             {"url": f"{PAGE}#post{n}", "headline": f"T{i}", "datePublished": at(12 - i)}
@@ -148,10 +154,18 @@ def test_keys_that_only_count_posts_are_dropped_but_creation_numbers_kept() -> N
         ]
 
     counted = extract_page(page(script(blog(updates([1, 2, 3]))), ""), PAGE, now=NOW)
-    assert [p.key for p in counted.posts] == [None, None, None]
-    assert all(p.url == PAGE for p in counted.posts)
+    assert [p.key for p in counted.posts] == [f"{PAGE}#post{n}" for n in (1, 2, 3)]  # reported
+    assert positional_keys(counted.posts) == {f"{PAGE}#post{n}" for n in (1, 2, 3)}
+    stored = merge_page(counted.posts)  # storage: no key, the page's link
+    assert len(stored) == 3 and all(k.startswith("fp:") for m in stored for k in m.keys)
+    assert all(m.url == PAGE for m in stored)
     created = extract_page(page(script(blog(updates([3, 2, 1]))), ""), PAGE, now=NOW)
     assert [p.key for p in created.posts] == [f"{PAGE}#post{n}" for n in (3, 2, 1)]
+    assert positional_keys(created.posts) == set()
+    stored = merge_page(created.posts)
+    assert [(m.url, m.keys[0]) for m in stored] == [
+        (f"{PAGE}#post{n}", f"{PAGE}#post{n}") for n in (3, 2, 1)
+    ]
 
 
 def test_ids_matched_by_their_number_and_posts_without_ids_by_their_text() -> None:
@@ -164,7 +178,11 @@ def test_ids_matched_by_their_number_and_posts_without_ids_by_their_text() -> No
         for n in range(3)
     )
     result = extract_page(page(script(blog(updates)), by_number), PAGE, now=NOW)
-    assert [p.key for p in result.posts] == [f"{PAGE}#post-12345{n}" for n in range(3)]
+    assert [p.key for p in result.posts] == [f"{PAGE}/#liveblogPost12345{n}" for n in range(3)]
+    assert [p.anchor for p in result.posts] == [f"{PAGE}#post-12345{n}" for n in range(3)]
+    assert [(m.url, m.keys[0]) for m in merge_page(result.posts)] == [
+        (f"{PAGE}#post-12345{n}", f"{PAGE}#post-12345{n}") for n in range(3)
+    ]
     by_text = "".join(
         f'<div class="p"><time datetime="{at(10, n)}">10:0{n}</time><p>{TEXTS[n]}</p></div>'
         for n in range(3)

@@ -11,6 +11,7 @@ same normalised headline, body and minute.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import pytest
 from crawler.extract.page import extract_page
 from crawler.feeds import parse_feed
 from crawler.models import PageExtraction, RawPost, Selectors
-from crawler.text import loose_key
+from storage.dedup_page import merge_page
 from tests.newsroom.blogtext import load_posts
 from tests.newsroom.html_parts import page_url
 from tests.newsroom.render import (
@@ -42,24 +43,12 @@ PLAIN = Selectors(
 
 
 def merge(posts: list[RawPost]) -> list[RawPost]:
-    """One post per identity: shared key or alt key, else same headline, body and minute."""
-    merged: list[RawPost] = []
-    by_id: dict[str, RawPost] = {}
-    for post in posts:
-        minute = (
-            post.published_at.astimezone(UTC).strftime("%Y%m%d%H%M") if post.published_at else ""
-        )
-        ids = [k for k in (post.key, *post.alt_keys) if k]
-        ids.append(f"content:{loose_key(post.headline)}|{loose_key(post.body)}|{minute}")
-        same = next((by_id[i] for i in ids if i in by_id), None)
-        if same is None:
-            same = post
-            merged.append(post)
-        else:
-            same.highlighted = same.highlighted or post.highlighted
-        for i in ids:
-            by_id.setdefault(i, same)
-    return merged
+    """One post per identity, as the store merges the copies of one page
+    (storage/dedup_page.py), each with the link and key-moments flag the merge gives it."""
+    return [
+        replace(m.post, url=m.url, highlighted=m.highlighted)  # type: ignore[type-var]
+        for m in merge_page(posts)
+    ]
 
 
 def jsonld(state: State) -> PageExtraction:
@@ -213,9 +202,14 @@ def test_keys_agree_between_the_json_ld_page_and_the_feeds() -> None:
     assert all(k.startswith("guid:urn:newsroom:post-") for k in (p.key for p in atom(state).posts))
 
 
-def test_microdata_copy_carries_its_own_anchor_as_alt_key() -> None:
+def test_microdata_copy_keeps_its_own_anchor_and_joins_its_twin_in_storage() -> None:
     posts = microdata(fixture_state()).posts
-    copies = [p for p in posts if p.alt_keys]
-    assert len(copies) == 1 and copies[0].alt_keys[0].endswith("-hl")
-    twin = [p for p in posts if p.key == copies[0].key and not p.alt_keys]
-    assert len(twin) == 1 and twin[0].highlighted
+    copies = [p for p in posts if p.in_key_moments]
+    assert len(copies) == 1 and copies[0].key and copies[0].key.endswith("-hl")
+    assert copies[0].highlighted and not copies[0].alt_keys
+    twin = [p for p in posts if p.key == copies[0].key.removesuffix("-hl")]
+    assert len(twin) == 1 and not twin[0].in_key_moments
+    stored = merge_page(posts)
+    assert len(stored) == len(posts) - 1  # the copy and its twin are one post
+    [joined] = [m for m in stored if copies[0].key in m.keys]
+    assert joined.highlighted and joined.url == twin[0].url and twin[0].key in joined.keys

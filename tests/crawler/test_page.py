@@ -9,6 +9,7 @@ import pytest
 
 from crawler.extract.page import extract_page
 from crawler.models import Selectors
+from storage.dedup_page import merge_page
 
 BASE = "https://news.example"
 PAGE = f"{BASE}/live/jsonld"
@@ -95,7 +96,7 @@ def test_truncated_jsonld_body_is_completed_but_a_complete_one_kept() -> None:
     assert pays.body == "Texte propre au JSON-LD."
 
 
-def test_bare_ids_take_the_anchor_of_their_html_block() -> None:
+def test_bare_ids_are_told_with_the_anchor_of_their_html_block() -> None:
     html = (
         '<html><head><script type="application/ld+json">'
         + json.dumps(
@@ -111,9 +112,12 @@ def test_bare_ids_take_the_anchor_of_their_html_block() -> None:
         "</header><p>The EU is ready to sanction.</p></article></body></html>"
     )
     [post] = extract_page(html, PAGE).posts
-    assert post.key == post.url == f"{PAGE}#block-646219928f08e4"
+    assert post.key == f"{PAGE}#646219928f08e4"  # as published
+    assert post.anchor == f"{PAGE}#block-646219928f08e4"  # the element it names
     assert post.body == "The EU is ready to sanction."
     assert post.highlighted
+    [merged] = merge_page([post])  # storage knows the post by its block's anchor first
+    assert merged.url == merged.keys[0] == f"{PAGE}#block-646219928f08e4"
 
 
 MD = 'itemprop="liveBlogUpdate" itemscope itemtype="https://schema.org/BlogPosting"'
@@ -141,11 +145,19 @@ def test_microdata_copy_joins_its_stream_twin() -> None:
     result = extract_page(html, url, timezone=PARIS, now=NOW)
     assert result.path == "microdata" and result.is_liveblog and not result.ended
     copy, troops, pays = result.posts
-    assert copy.key == pays.key == f"{url}#post-16"
-    assert copy.alt_keys == (f"{url}#post-16-hl",)
-    assert copy.highlighted and pays.highlighted and not troops.highlighted
+    assert (copy.key, pays.key) == (f"{url}#post-16-hl", f"{url}#post-16")  # as published
+    assert copy.in_key_moments and copy.highlighted
+    assert pays.highlighted and not pays.in_key_moments and not troops.highlighted
     assert (copy.headline, copy.body) == (pays.headline, pays.body) == (H16, P16)
     assert result.next_url == f"{url}?page=2"
+    troops_merged, pays_merged = merge_page(result.posts)  # the copy joins its stream twin
+    assert troops_merged.post is troops and not troops_merged.highlighted
+    assert pays_merged.highlighted and pays_merged.url == f"{url}#post-16"
+    assert (pays_merged.post.headline, pays_merged.post.body) == (H16, P16)
+    assert [k for k in pays_merged.keys if not k.startswith("fp:")] == [
+        f"{url}#post-16",
+        f"{url}#post-16-hl",
+    ]
 
 
 def test_keys_do_not_depend_on_the_page_number() -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from crawler.models import RawPost
-from storage import dedup
+from storage import dedup, dedup_page
 from tests.newsroom.blogtext import load_posts
 
 POSTS = {p.n: p for p in load_posts()}
@@ -96,7 +96,7 @@ def test_merge_page_joins_key_moment_copies() -> None:
     peak = by_headline("PAROXYSME")
     stream = [post(n) for n in sorted(POSTS)]
     copy = post(peak, highlighted=True)
-    merged = dedup.merge_page([copy, *stream])
+    merged = dedup_page.merge_page([copy, *stream])
     assert len(merged) == 22
     [m] = [m for m in merged if m.post.headline == POSTS[peak].headline]
     assert m.highlighted
@@ -107,7 +107,7 @@ def test_merge_page_joins_copy_with_its_own_anchor_and_a_short_copy() -> None:
     full = post(peak, key="https://x/live#post-16")
     anchored = post(peak, key="https://x/live#post-16-hl", highlighted=True)
     short = post(peak, body=POSTS[peak].paragraphs[0], highlighted=True)
-    merged = dedup.merge_page([anchored, short, full])
+    merged = dedup_page.merge_page([anchored, short, full])
     assert len(merged) == 1
     m = merged[0]
     assert m.highlighted and m.post.body == POSTS[peak].body
@@ -118,8 +118,8 @@ def test_merge_page_joins_copy_with_its_own_anchor_and_a_short_copy() -> None:
 def test_a_key_shared_by_different_posts_identifies_nothing() -> None:
     # A feed giving every entry the live blog's URL as link.
     posts = [post(n, key="https://x/live") for n in (3, 4, 5)]
-    assert dedup.ambiguous_keys(posts) == {"https://x/live"}
-    merged = dedup.merge_page(posts)
+    assert dedup_page.ambiguous_keys(posts) == {"https://x/live"}
+    merged = dedup_page.merge_page(posts)
     assert len(merged) == 3
     assert all(k.startswith("fp:") for m in merged for k in m.keys)
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crawler.models import CrawlResult, RawPost
-from storage import dedup
+from storage import dedup, dedup_page
 from storage.crawls import save_crawl
 from storage.db import Store
 from storage.filters import UpdateFilter
@@ -45,7 +45,7 @@ page_strategy = st.lists(st.tuples(st.integers(0, N - 1), st.booleans()), min_si
 @settings(max_examples=150, deadline=None)
 def test_merge_page_gives_one_post_per_real_post(page: list[tuple[int, bool]]) -> None:
     posts = [as_raw(n, ids=False, copy=copy) for n, copy in page]
-    merged = dedup.merge_page(posts)
+    merged = dedup_page.merge_page(posts)
     assert len(merged) == len({n for n, _ in page})
     for m in merged:
         n = next(

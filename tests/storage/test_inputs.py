@@ -32,6 +32,17 @@ def test_the_crawlers_dataclasses_carry_what_storage_reads(protocol: type, datac
     assert attributes(protocol) and attributes(protocol) <= fields
 
 
+def test_the_cleaned_copy_mirrors_the_crawlers_post_field_for_field() -> None:
+    """CleanPost restates RawPost's fields (storage may not import the crawler): the two
+    lists are held equal here, names, order, types and defaults, so that a field added to
+    one is added to the other."""
+
+    def spelled(dataclass: Any) -> list[tuple[str, str, object]]:
+        return [(f.name, str(f.type), f.default) for f in dataclasses.fields(dataclass)]
+
+    assert spelled(CleanPost) == spelled(RawPost)
+
+
 def test_a_cleaned_copy_keeps_every_field_storage_reads() -> None:
     assert set(POST_FIELDS) == attributes(PostIn)
     raw = RawPost(
@@ -42,12 +53,15 @@ def test_a_cleaned_copy_keeps_every_field_storage_reads() -> None:
         alt_keys=("a\x07",),
         highlighted=True,
         time_approximate=True,
+        anchor="https://x/#b\x00",
+        in_key_moments=True,
     )
     copy = clean_post(raw)
     assert isinstance(copy, CleanPost)
     assert (copy.headline, copy.url, copy.alt_keys) == ("titre", "https://x/", ("a",))
+    assert copy.anchor == "https://x/#b"
     for name in POST_FIELDS:
-        if name not in ("headline", "url", "alt_keys"):
+        if name not in ("headline", "url", "alt_keys", "anchor"):
             assert getattr(copy, name) == getattr(raw, name), name
     clean = RawPost("titre", "corps")
     assert clean_post(clean) is clean  # a clean post is stored as handed over

@@ -79,3 +79,23 @@ def test_each_source_is_known_apart(store: Store) -> None:
     assert KEYED in known[ids["a"]] and KEYED not in known[ids["b"]]
     assert UNKEYED in known[ids["b"]]
     assert UNKEYED not in known[ids["c"]] and ROUGH not in known[ids["c"]]  # holds nothing
+
+
+def test_a_post_found_at_another_elements_anchor_is_known_by_either(store: Store) -> None:
+    """A structured post whose bare id names an element "block-<id>" is stored under both;
+    the next poll may show it in the HTML (the anchor) or only in the JSON-LD (the id)."""
+    bare = replace(
+        KEYED,
+        key="https://news.example/live#646219",
+        alt_keys=(),
+        anchor="https://news.example/live#block-646219",
+    )
+    with store.session() as session:
+        ids = ensure_sources(session, [("a", "https://news.example/a", "liveblog")])
+        save_crawl(session, ids["a"], CrawlResult("a", "", posts=[bare]))
+    with store.read_session() as session:
+        known = stored_posts(session, [ids["a"]])[ids["a"]]
+    later = replace(bare, published_at=WHEN + timedelta(hours=1))  # another print
+    assert replace(later, anchor=None) in known
+    assert replace(later, key=None) in known
+    assert replace(later, key=None, anchor=None) not in known
