@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from vigie.config import Config, ConfigError, load_config
 from vigie.filters import ParamError
 from vigie.output import FORMATS
 from vigie.terminal import safe
 
 if TYPE_CHECKING:
     from storage.db import Store
+    from vigie.config import Config
 
 
 class State:
@@ -30,6 +30,8 @@ def fail(message: str, code: int) -> typer.Exit:
 
 
 def config() -> Config:
+    from vigie.config import ConfigError, load_config
+
     try:
         return load_config(State.config_file)
     except ConfigError as exc:

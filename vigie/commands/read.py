@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from storage.filters import MAX_ID
+from storage.ids import MAX_ID
 from vigie.filters import ParamError
 from vigie.output import dumps, write_rows, write_update
-from vigie.rows import SOURCE_FIELDS, source_rows, update_columns
 from vigie.shell import bad_param, check_format, config, fail, open_store
 
 if TYPE_CHECKING:
@@ -119,6 +118,7 @@ def updates(
     """
     from storage.queries import find_updates
     from vigie.filters import check_sources
+    from vigie.rows import update_columns
 
     check_format(fmt)
     filt = update_filter(
@@ -172,6 +172,7 @@ def sources(
 ) -> None:
     """Configured sources with their crawl state."""
     from storage.sources import sources_overview
+    from vigie.rows import SOURCE_FIELDS, source_rows
 
     check_format(fmt, ("table", "json"))
     cfg = config()
@@ -198,6 +199,7 @@ def export(
     """Export a selection of updates (all by default), streamed: memory stays flat."""
     from storage.queries import iter_updates
     from vigie.filters import check_sources
+    from vigie.rows import update_columns
 
     check_format(fmt, EXPORT_FORMATS)
     filt = update_filter(
