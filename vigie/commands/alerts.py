@@ -72,7 +72,7 @@ def history(
     from vigie.output import write_rows
 
     check_format(fmt, ("table", "json", "jsonl", "csv"))
-    cfg = config()
+    cfg = config(channels=False)
     with open_store(cfg) as store, store.read_session() as session:
         rows = read_history(session, watch=watch, limit=limit)
     write_rows(history_rows(rows), fmt, columns=HISTORY_COLUMNS, table_columns=HISTORY_TABLE)

@@ -46,7 +46,7 @@ def workers(
     from vigie.output import write_rows
 
     check_format(fmt, ("table", "json"))
-    with open_store(config()) as store, store.read_session() as session:
+    with open_store(config(channels=False)) as store, store.read_session() as session:
         rows = registered(session, datetime.now(UTC))
     write_rows(
         [r for r in rows if every or r["live"]],

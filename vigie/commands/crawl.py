@@ -100,7 +100,7 @@ def _probe_config() -> Config:
     explicit = State.config_file is not None or os.environ.get("VIGIE_CONFIG")
     if not explicit and not Path(DEFAULT_CONFIG).exists():
         return Config()
-    return config()
+    return config(channels=False)
 
 
 def _probe(url: str, kind: str | None, timezone: str | None, fmt: str, cfg: Config) -> None:

@@ -134,7 +134,7 @@ def updates(
         limit=limit,
         cursor=cursor,
     )
-    cfg = config()
+    cfg = config(channels=False)
     with open_store(cfg) as store, store.read_session() as session:
         check_sources(cfg, session, filt.sources, "--source")
         page = find_updates(session, filt)
@@ -155,7 +155,7 @@ def show(
     from vigie.rows import history_with_diffs
 
     check_format(fmt, ("table", "json"))
-    with open_store(config()) as store, store.read_session() as session:
+    with open_store(config(channels=False)) as store, store.read_session() as session:
         row = get_update(session, update_id)
     if row is None:
         raise fail(f"no update with id {update_id}", 1)
@@ -175,7 +175,7 @@ def sources(
     from vigie.rows import SOURCE_FIELDS, source_rows
 
     check_format(fmt, ("table", "json"))
-    cfg = config()
+    cfg = config(channels=False)
     with open_store(cfg) as store, store.read_session() as session:
         states = sources_overview(session, [s.name for s in cfg.sources])
     write_rows(source_rows(cfg, states), fmt, columns=SOURCE_FIELDS, table_columns=SOURCE_TABLE)
@@ -215,7 +215,7 @@ def export(
         limit=limit,
     )
     columns = update_columns(searched=search is not None, collapsed=collapse)
-    cfg = config()
+    cfg = config(channels=False)
     with open_store(cfg) as store, store.read_session() as session:
         check_sources(cfg, session, filt.sources, "--source")
         try:
