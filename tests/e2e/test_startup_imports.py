@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from storage.db import Store
+from tests.helpers import write_config
+from tests.newsroom.server import Newsroom
 from tests.seeded import seed
 
 # What crawling, serving and sending load; a read must not pay for it.
@@ -170,3 +172,35 @@ def test_parsing_a_command_line_loads_neither_the_store_nor_the_config(
     assert result["exit"] == (2 if "--limit" in args else 0), result["output"][-2000:]
     assert "Usage" in result["output"]
     assert _heavy(modules, HEAVY + STORE + COMMAND_LINE) == []
+
+
+# What `run --once` never needs without [[alerts]], [cluster], [metrics] or [api]: the web,
+# the alerts' senders, the cluster's queue, the daemon's scheduler, and the Scrapy components
+# vigie switches off (the remote control's aiohttp, the cookies' tldextract).
+NOT_FOR_ONE_CRAWL = (
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "jinja2",
+    "apprise",
+    "httpx",
+    "procrastinate",
+    "apscheduler",
+    "aiohttp",
+    "tldextract",
+    "alembic",
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", ["/feeds/rss.xml", "/live/jsonld"])
+def test_run_once_loads_only_the_crawl(newsroom: Newsroom, tmp_path: Path, path: str) -> None:
+    Store(f"sqlite:///{tmp_path / 'vigie.db'}").close()  # cron's case: the store exists
+    config = write_config(
+        tmp_path / "config.toml", [{"name": "src", "url": newsroom.url(path), "interval": "1m"}]
+    )
+    result, modules = loaded(config, ["run", "--once"])
+    assert result["exit"] == 0, result["output"][-2000:]
+    assert "1 ok" in result["output"]
+    assert "scrapy" in modules  # it did crawl
+    assert _heavy(modules, NOT_FOR_ONE_CRAWL) == []
