@@ -24,7 +24,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from bench.common import ROOT, SIZES, Metric, Sizes, machine
 
-BENCHMARKS = ("poll", "ingest", "repoll", "neardup", "search", "memory", "web", "alerts")
+BENCHMARKS = ("poll", "ingest", "repoll", "neardup", "search", "memory", "web", "alerts", "startup")
 
 
 def _progress(message: str) -> None:
@@ -65,6 +65,10 @@ def run_one(name: str, sizes: Sizes, *, with_pg: bool) -> list[Metric]:
         from bench import alerts
 
         return alerts.bench(sizes)
+    if name == "startup":
+        from bench import startup
+
+        return startup.bench(sizes, log=_progress)
     raise ValueError(f"unknown benchmark {name!r}")
 
 

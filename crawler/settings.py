@@ -31,7 +31,39 @@ class CrawlSettings(Protocol):
     def robots_ttl(self) -> float: ...  # seconds
 
 
+# What vigie switches off is taken out of Scrapy's base lists, not set to None: Scrapy
+# imports every class a component list names, None or not, to read its key (the remote
+# control imports aiohttp, the cookies middleware tldextract: a good part of the start-up of
+# `run --once`, for code that never runs).
+OFF_EXTENSIONS = frozenset(
+    {
+        "scrapy.extensions.logstats.LogStats",
+        "scrapy.extensions.memusage.MemoryUsage",
+        "scrapy.extensions.throttle.AutoThrottle",  # crawler.middlewares.PollingAutoThrottle
+        # Nothing listens: no telnet console, no remote-control HTTP server (Scrapy 2.19
+        # starts one by default that runs the Python code it is sent, and writes its token
+        # to a file).
+        "scrapy.extensions.telnet.TelnetConsole",
+        "scrapy.extensions.remote_control.RemoteControl",
+    }
+)
+OFF_MIDDLEWARES = frozenset(
+    {
+        "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware",  # ExpiringRobotsTxt
+        # Every poll asks for the same URLs again: no cookies, no cache.
+        "scrapy.downloadermiddlewares.cookies.CookiesMiddleware",
+        "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware",
+    }
+)
+
+
+def _without(base: dict[str, int], off: frozenset[str]) -> dict[str, int]:
+    return {path: order for path, order in base.items() if path not in off}
+
+
 def scrapy_settings(cfg: CrawlSettings) -> dict[str, Any]:
+    from scrapy.settings import default_settings
+
     return {
         "TWISTED_REACTOR": REACTOR,
         "USER_AGENT": cfg.user_agent,
@@ -59,24 +91,21 @@ def scrapy_settings(cfg: CrawlSettings) -> dict[str, Any]:
         "HTTPCACHE_ENABLED": False,
         # The per-host limit held from the first request (see crawler/downloader.py).
         "DOWNLOADER": "crawler.downloader.PoliteDownloader",
-        # Nothing listens: no telnet console, no remote-control HTTP server (Scrapy 2.19 starts
-        # one by default that runs the Python code it is sent, and writes its token to a file).
+        # Switched off here too, should a base list name them again (see OFF_EXTENSIONS).
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,
         "LOG_ENABLED": False,
         "LOG_LEVEL": "WARNING",
         "STATS_DUMP": False,
+        "EXTENSIONS_BASE": _without(default_settings.EXTENSIONS_BASE, OFF_EXTENSIONS),
         "EXTENSIONS": {
-            "scrapy.extensions.logstats.LogStats": None,
-            "scrapy.extensions.memusage.MemoryUsage": None,
-            "scrapy.extensions.throttle.AutoThrottle": None,
-            "scrapy.extensions.telnet.TelnetConsole": None,
-            "scrapy.extensions.remote_control.RemoteControl": None,
             "crawler.middlewares.PollingAutoThrottle": 0,  # a 304 may lower the delay too
         },
         "ROBOTSTXT_TTL": cfg.robots_ttl,
+        "DOWNLOADER_MIDDLEWARES_BASE": _without(
+            default_settings.DOWNLOADER_MIDDLEWARES_BASE, OFF_MIDDLEWARES
+        ),
         "DOWNLOADER_MIDDLEWARES": {
-            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "crawler.middlewares.ExpiringRobotsTxtMiddleware": 100,
             "crawler.middlewares.RetryAfterMiddleware": 560,  # sees responses before Retry
         },

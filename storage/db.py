@@ -2,7 +2,9 @@
 
 SQLite runs in WAL mode with a busy timeout so readers (`vigie updates`) never block or
 corrupt the daemon's writes. The schema is owned by Alembic: `Store` upgrades an older
-database to the current revision before anything else touches it. Only a store opened
+database to the current revision before anything else touches it; a database already at
+the head revision (the usual case) is told by one query, without loading Alembic (which
+costs a command line a good part of its start-up). Only a store opened
 with `create=True` (the commands that crawl) may create a SQLite database; for the others a
 missing file is an error naming its path, and nothing is created (no folder, no -wal).
 """
@@ -10,18 +12,20 @@ missing file is an error naming its path, and nothing is created (no folder, no 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 log = logging.getLogger("vigie.storage")
 
@@ -116,6 +120,8 @@ def make_engine(url: str) -> Engine:
 
 
 def _alembic_config(engine: Engine) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
@@ -124,6 +130,9 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
 
 def schema_revision(engine: Engine) -> tuple[str | None, str]:
     """(the database's revision, the code's head revision)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
@@ -132,6 +141,11 @@ def schema_revision(engine: Engine) -> tuple[str | None, str]:
 
 def upgrade_schema(engine: Engine) -> None:
     """Bring the database to the head revision; safe when several processes start at once."""
+    head = script_head()
+    if head is not None and stored_revision(engine) == head:
+        return
+    from alembic import command
+
     current, head = schema_revision(engine)
     if current == head:
         return
@@ -152,6 +166,42 @@ def upgrade_schema(engine: Engine) -> None:
             if attempt == 4:
                 raise
             time.sleep(0.2 * (attempt + 1))
+
+
+_ASSIGNED = r"""^{name}\b[^=\n]*=\s*(None|'[\w-]+'|"[\w-]+")\s*$"""  # x = "0007" or None
+
+
+def _assigned(name: str, source: str) -> list[str | None]:
+    found = re.findall(_ASSIGNED.format(name=name), source, re.M)
+    return [None if value == "None" else value[1:-1] for value in found]
+
+
+@cache
+def script_head() -> str | None:
+    """The head revision of the migration scripts, read from their text (importing them
+    is Alembic's job, and slow); None when they do not read as one straight line of
+    revisions (a merge, a file not in the usual form): the caller then asks Alembic."""
+    revisions: dict[str, str | None] = {}
+    for script in (MIGRATIONS / "versions").glob("*.py"):
+        source = script.read_text(encoding="utf-8")
+        revision, down = _assigned("revision", source), _assigned("down_revision", source)
+        if len(revision) != 1 or len(down) != 1 or revision[0] is None or revision[0] in revisions:
+            return None
+        revisions[revision[0]] = down[0]
+    heads = set(revisions) - set(revisions.values())
+    return heads.pop() if len(heads) == 1 else None
+
+
+def stored_revision(engine: Engine) -> str | None:
+    """The revision the database says it is at (Alembic's version table), None when it has
+    none or more than one. Read without a write lock: a reader does not queue behind the
+    daemon's writes to learn it."""
+    try:
+        with engine.execution_options(**{READ_ONLY: True}).connect() as conn:
+            rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+    except SQLAlchemyError:  # no version table yet: a new database
+        return None
+    return rows[0][0] if len(rows) == 1 else None
 
 
 class Store:

@@ -1,9 +1,5 @@
 """What a reader asks of the updates: the filter, its checks, and the WHERE clauses it
-becomes; the page it gets back.
-
-Ids are INTEGER columns: 32-bit on PostgreSQL, so a larger id names no row there (and
-cannot even be compared with one); the same bound on SQLite keeps the two alike.
-"""
+becomes; the page it gets back. Ids are bounded by storage.ids.MAX_ID."""
 
 from __future__ import annotations
 
@@ -14,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import Select, func
 
+from storage.ids import MAX_ID
 from storage.models import Source, Update
 
 MAX_LIMIT = 100_000
-MAX_ID = 2**31 - 1
 ORDERS = ("newest", "rank")
 
 

@@ -81,23 +81,32 @@ def main_options(
 
 
 def main() -> None:
-    from sqlalchemy.exc import SQLAlchemyError
-
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
-    except SQLAlchemyError as exc:
-        log.debug("store error", exc_info=True)
-        typer.echo(f"vigie: store: {safe(str(exc).splitlines()[0], newlines=False)}", err=True)
-        sys.exit(1)
     except Exception as exc:
+        if _is_store_error(exc):
+            log.debug("store error", exc_info=True)
+            line = safe(str(exc).splitlines()[0], newlines=False)
+            typer.echo(f"vigie: store: {line}", err=True)
+            sys.exit(1)
         log.debug("internal error", exc_info=True)
         reason = safe(f"{type(exc).__name__}: {exc}", newlines=False)[:500]
         typer.echo(
             f"vigie: internal error: {reason} (--log-level debug shows the traceback)", err=True
         )
         sys.exit(1)
+
+
+def _is_store_error(exc: Exception) -> bool:
+    # Only a command that loaded SQLAlchemy can raise its errors: one that did not (--help,
+    # a usage error) is not made to import it.
+    if "sqlalchemy" not in sys.modules:
+        return False
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return isinstance(exc, SQLAlchemyError)
 
 
 if __name__ == "__main__":

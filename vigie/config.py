@@ -317,8 +317,12 @@ def _url_of(raw: dict[str, Any], config: Config | None, env: StorageConfig | Non
     return written if isinstance(written, str) else StorageConfig().url
 
 
-def load_config(path: str | Path | None = None) -> Config:
-    """Read and validate a config file; raise ConfigError listing everything wrong."""
+def load_config(path: str | Path | None = None, *, channels: bool = True) -> Config:
+    """Read and validate a config file; raise ConfigError listing everything wrong.
+
+    `channels=False` (the commands that only read the store) leaves the apprise URLs
+    unchecked: checking them loads apprise and its plugins, most of such a command's time.
+    """
     file = config_path(path)
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8"))
@@ -333,7 +337,7 @@ def load_config(path: str | Path | None = None) -> Config:
     problems = _duplicates(raw)
     config: Config | None = None
     try:
-        config = Config.model_validate(raw)
+        config = Config.model_validate(raw, context={alerts_config.CHECK_CHANNELS: channels})
     except ValidationError as exc:
         for err in exc.errors():
             problem = _problem(err)

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
+if TYPE_CHECKING:  # imported where they are used: ParamError stays light (no pydantic, no store)
+    from sqlalchemy.orm import Session
 
-from storage.search import MAX_QUERY_CHARS
-from storage.sources import source_names
-from vigie.config import Config
-from vigie.config_values import parse_time, shown
+    from vigie.config import Config
 
 MAX_LISTED = 20  # known source names listed in an error, at most
 
@@ -30,6 +29,8 @@ def parse_when(value: str | None, param: str) -> datetime | None:
     """A time parameter (`--since`, `seen_since`...), aware and in UTC."""
     if value is None:
         return None
+    from vigie.config_values import parse_time
+
     try:
         return parse_time(value)
     except ValueError as exc:
@@ -38,6 +39,8 @@ def parse_when(value: str | None, param: str) -> datetime | None:
 
 def check_search(value: str | None, param: str) -> str | None:
     """A search the index reads whole (longer ones would be cut, their end ignored)."""
+    from storage.search import MAX_QUERY_CHARS
+
     if value is not None and len(value) > MAX_QUERY_CHARS:
         raise ParamError(param, f"at most {MAX_QUERY_CHARS} characters, got {len(value)}")
     return value
@@ -50,6 +53,9 @@ def check_sources(config: Config, session: Session, names: Sequence[str], param:
     wanted = [n for n in dict.fromkeys(names) if n not in configured]
     if not wanted:
         return
+    from storage.sources import source_names
+    from vigie.config_values import shown
+
     stored = source_names(session)
     unknown = [n for n in wanted if n not in stored]
     if not unknown:

@@ -17,7 +17,6 @@ from typing import Any
 import typer
 
 from vigie.config import Config
-from vigie.health import METRICS_TYPE, health, metrics
 from vigie.shell import fail
 
 log = logging.getLogger("vigie.run")
@@ -84,6 +83,10 @@ async def _single(cfg: Config, store: Any) -> None:
 
 
 async def _listen(cfg: Config, store: Any) -> asyncio.Server:
+    # vigie.health (prometheus_client, the cluster's queue) only when [metrics] listen is set;
+    # loaded before the first request.
+    import vigie.health  # noqa: F401
+
     host, port = cfg.metrics.host_port
     try:
         server = await asyncio.start_server(
@@ -104,6 +107,8 @@ def _refused(message: str) -> int:
 async def _answer(
     cfg: Config, store: Any, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 ) -> None:
+    from vigie.health import METRICS_TYPE, health, metrics
+
     try:
         async with asyncio.timeout(HEAD_TIMEOUT):
             head = await reader.readuntil(b"\r\n\r\n")

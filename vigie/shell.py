@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from vigie.config import Config, ConfigError, load_config
 from vigie.filters import ParamError
 from vigie.output import FORMATS
 from vigie.terminal import safe
 
 if TYPE_CHECKING:
     from storage.db import Store
+    from vigie.config import Config
 
 
 class State:
@@ -29,9 +29,13 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def config() -> Config:
+def config(*, channels: bool = True) -> Config:
+    """The config of --config (else VIGIE_CONFIG, else ./config.toml); `channels=False` for
+    a command that sends no alert and shows no channel (apprise URLs left unchecked)."""
+    from vigie.config import ConfigError, load_config
+
     try:
-        return load_config(State.config_file)
+        return load_config(State.config_file, channels=channels)
     except ConfigError as exc:
         raise fail("\n".join(f"config error: {line}" for line in exc.lines()), 2) from None
 

@@ -181,6 +181,30 @@ def test_the_cli_refuses_a_bad_watch_with_exit_2(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
+def test_only_the_commands_that_use_channels_check_them_with_apprise(tmp_path: Path) -> None:
+    """A channel apprise refuses stops what sends or shows alerts (check, run, alerts list),
+    not what only reads the store (checking it loads apprise: most of their start-up)."""
+    from storage.db import Store
+    from tests.helpers import run_vigie
+
+    Store(f"sqlite:///{tmp_path / 'vigie.db'}").close()
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[storage]\nurl = "sqlite:///vigie.db"\n'
+        + SOURCES
+        + f'\n[[alerts]]\nname = "a"\nnotify = ["tgram://{SECRET}"]\n',
+        encoding="utf-8",
+    )
+    for args in (("check",), ("alerts", "list"), ("alerts", "test", "a"), ("run", "--once")):
+        proc = run_vigie(path, *args, check=False)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "apprise cannot use this tgram:// URL" in proc.stderr, args
+    for args in (("updates",), ("sources",), ("export",), ("workers",), ("alerts", "history")):
+        proc = run_vigie(path, *args, check=False)
+        assert proc.returncode == 0, (args, proc.stderr)
+    assert load_config(path, channels=False).alerts[0].name == "a"
+
+
 def test_check_names_the_alerts(tmp_path: Path) -> None:
     from tests.helpers import run_vigie
 

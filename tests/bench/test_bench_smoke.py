@@ -14,7 +14,7 @@ import pytest
 from tests.shared import ROOT
 
 KEYS = {"value", "unit", "baseline", "ratio", "target", "ok"}
-BENCHMARKS = ("poll", "ingest", "repoll", "neardup", "search", "memory", "web", "alerts")
+BENCHMARKS = ("poll", "ingest", "repoll", "neardup", "search", "memory", "web", "alerts", "startup")
 
 
 @pytest.mark.slow

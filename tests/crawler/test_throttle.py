@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Response
+from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from crawler.middlewares import PollingAutoThrottle
@@ -36,6 +37,6 @@ def test_error_pages_still_cannot_talk_the_delay_down() -> None:
 
 
 def test_vigie_runs_its_own_throttle() -> None:
-    extensions = scrapy_settings(CrawlerConfig())["EXTENSIONS"]
-    assert extensions["scrapy.extensions.throttle.AutoThrottle"] is None
+    extensions = Settings(scrapy_settings(CrawlerConfig())).getwithbase("EXTENSIONS")
+    assert "scrapy.extensions.throttle.AutoThrottle" not in extensions
     assert "crawler.middlewares.PollingAutoThrottle" in extensions

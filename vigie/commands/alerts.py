@@ -7,19 +7,11 @@ from typing import Annotated
 
 import typer
 
-from vigie.alerts_view import (
-    HISTORY_COLUMNS,
-    HISTORY_TABLE,
-    WATCH_COLUMNS,
-    WATCH_TABLE,
-    history_rows,
-    send_test,
-    watch_names,
-    watch_rows,
-)
-from vigie.output import write_rows
 from vigie.shell import check_format, config, fail, open_store
 from vigie.terminal import safe
+
+# vigie.alerts_view and the store are imported by the commands that use them: `vigie
+# --help` and the other commands load neither (nor apprise, which sending loads).
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -34,6 +26,8 @@ def list_watches(
 ) -> None:
     """The watches, their channels (masked), last message sent, deliveries pending and failed."""
     from storage.alert_history import watch_stats
+    from vigie.alerts_view import WATCH_COLUMNS, WATCH_TABLE, watch_names, watch_rows
+    from vigie.output import write_rows
 
     check_format(fmt, ("table", "json"))
     cfg = config()
@@ -47,6 +41,8 @@ def list_watches(
 @app.command()
 def test(name: Annotated[str, typer.Argument(help="The watch's name (or health)")]) -> None:
     """Send a test message through every channel of a watch, now; exit 1 if one fails."""
+    from vigie.alerts_view import send_test, watch_names
+
     cfg = config()
     if name not in watch_names(cfg):
         known = ", ".join(watch_names(cfg)) or "none"
@@ -72,9 +68,11 @@ def history(
 ) -> None:
     """The messages sent (or being sent), newest first: one row per channel."""
     from storage.alert_history import history as read_history
+    from vigie.alerts_view import HISTORY_COLUMNS, HISTORY_TABLE, history_rows
+    from vigie.output import write_rows
 
     check_format(fmt, ("table", "json", "jsonl", "csv"))
-    cfg = config()
+    cfg = config(channels=False)
     with open_store(cfg) as store, store.read_session() as session:
         rows = read_history(session, watch=watch, limit=limit)
     write_rows(history_rows(rows), fmt, columns=HISTORY_COLUMNS, table_columns=HISTORY_TABLE)

@@ -8,8 +8,6 @@ from typing import Annotated
 
 import typer
 
-from storage.cluster import workers as registered
-from vigie.output import write_rows
 from vigie.shell import check_format, config, open_store
 
 WORKER_FIELDS = (
@@ -44,8 +42,11 @@ def workers(
     every: Annotated[bool, typer.Option("--all", help="Dead ones too (up to a day)")] = False,
 ) -> None:
     """The live processes that poll (cluster or daemon): role, load and last heartbeat."""
+    from storage.cluster import workers as registered
+    from vigie.output import write_rows
+
     check_format(fmt, ("table", "json"))
-    with open_store(config()) as store, store.read_session() as session:
+    with open_store(config(channels=False)) as store, store.read_session() as session:
         rows = registered(session, datetime.now(UTC))
     write_rows(
         [r for r in rows if every or r["live"]],

@@ -8,15 +8,16 @@ from __future__ import annotations
 import os
 from contextlib import closing
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vigie.config import DEFAULT_CONFIG, STORAGE_URL_ENV, Config
-from vigie.crawl_once import Summary, crawl_once, poll_now
-from vigie.output import write_table
 from vigie.shell import State, check_format, config, fail, open_store
 from vigie.terminal import safe
+
+if TYPE_CHECKING:  # the crawler and the config are imported by the commands that run
+    from vigie.config import Config
+    from vigie.crawl_once import Summary
 
 PROBE_FORMATS = ("table", "json")
 PLAN_COLUMNS = ("name", "kind", "interval", "enabled", "timezone", "url")
@@ -36,6 +37,7 @@ def run(
     --once ends with a one-line summary on stderr, and exits 1 when every source failed.
     With [cluster] in the config, run one process of a cluster in its --role.
     """
+    from vigie.crawl_once import poll_now
     from vigie.running import check_role, run_daemon
 
     cfg = config()
@@ -55,6 +57,8 @@ def crawl(
 
     Ends with a one-line summary on stderr, and exits 1 when every source failed.
     """
+    from vigie.crawl_once import poll_now
+
     cfg = config()
     known = {s.name: s for s in cfg.sources}
     unknown = [n for n in names if n not in known]
@@ -91,16 +95,19 @@ def probe(
 
 def _probe_config() -> Config:
     """The config when there is one (its crawler settings, its sources), else the defaults."""
+    from vigie.config import DEFAULT_CONFIG, Config
+
     explicit = State.config_file is not None or os.environ.get("VIGIE_CONFIG")
     if not explicit and not Path(DEFAULT_CONFIG).exists():
         return Config()
-    return config()
+    return config(channels=False)
 
 
 def _probe(url: str, kind: str | None, timezone: str | None, fmt: str, cfg: Config) -> None:
     """Crawl the URL's one page as its source would be (nothing stored) and print the probe;
     exit 1 when it gave no posts."""
     from crawler.probe import Probe, probe_spec, render
+    from vigie.crawl_once import crawl_once
     from vigie.output import printable_json
 
     check_format(fmt, PROBE_FORMATS)
@@ -129,6 +136,8 @@ def check(
     Exits 1 when the database cannot be reached or does not exist yet (`vigie run` or
     `vigie crawl` creates it), after printing the plan.
     """
+    from vigie.output import write_table
+
     cfg = config()
     typer.echo(f"config: {Path(cfg.path or '').resolve()} is valid")
     if probe_url is not None:
@@ -161,6 +170,7 @@ def _check_store(cfg: Config) -> str | None:
     """Print that the store is reachable and the state of its schema (opened without
     creating or upgrading anything); else return why it is not."""
     from storage.db import MissingDatabase, Store, StoreError, safe_url, schema_revision
+    from vigie.config import STORAGE_URL_ENV
 
     try:
         store = Store(cfg.storage.url, upgrade=False, create=False)

@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from storage.filters import MAX_ID
+from storage.ids import MAX_ID
 from vigie.filters import ParamError
 from vigie.output import dumps, write_rows, write_update
-from vigie.rows import SOURCE_FIELDS, source_rows, update_columns
 from vigie.shell import bad_param, check_format, config, fail, open_store
 
 if TYPE_CHECKING:
@@ -119,6 +118,7 @@ def updates(
     """
     from storage.queries import find_updates
     from vigie.filters import check_sources
+    from vigie.rows import update_columns
 
     check_format(fmt)
     filt = update_filter(
@@ -134,7 +134,7 @@ def updates(
         limit=limit,
         cursor=cursor,
     )
-    cfg = config()
+    cfg = config(channels=False)
     with open_store(cfg) as store, store.read_session() as session:
         check_sources(cfg, session, filt.sources, "--source")
         page = find_updates(session, filt)
@@ -155,7 +155,7 @@ def show(
     from vigie.rows import history_with_diffs
 
     check_format(fmt, ("table", "json"))
-    with open_store(config()) as store, store.read_session() as session:
+    with open_store(config(channels=False)) as store, store.read_session() as session:
         row = get_update(session, update_id)
     if row is None:
         raise fail(f"no update with id {update_id}", 1)
@@ -172,9 +172,10 @@ def sources(
 ) -> None:
     """Configured sources with their crawl state."""
     from storage.sources import sources_overview
+    from vigie.rows import SOURCE_FIELDS, source_rows
 
     check_format(fmt, ("table", "json"))
-    cfg = config()
+    cfg = config(channels=False)
     with open_store(cfg) as store, store.read_session() as session:
         states = sources_overview(session, [s.name for s in cfg.sources])
     write_rows(source_rows(cfg, states), fmt, columns=SOURCE_FIELDS, table_columns=SOURCE_TABLE)
@@ -198,6 +199,7 @@ def export(
     """Export a selection of updates (all by default), streamed: memory stays flat."""
     from storage.queries import iter_updates
     from vigie.filters import check_sources
+    from vigie.rows import update_columns
 
     check_format(fmt, EXPORT_FORMATS)
     filt = update_filter(
@@ -213,7 +215,7 @@ def export(
         limit=limit,
     )
     columns = update_columns(searched=search is not None, collapsed=collapse)
-    cfg = config()
+    cfg = config(channels=False)
     with open_store(cfg) as store, store.read_session() as session:
         check_sources(cfg, session, filt.sources, "--source")
         try:

@@ -61,7 +61,7 @@ def reindex() -> None:
     """Rebuild the full-text search index from the stored updates."""
     from storage.search import rebuild_index
 
-    with open_store(config()) as store:
+    with open_store(config(channels=False)) as store:
         started = time.monotonic()
         with store.session() as session:
             count = rebuild_index(session)
