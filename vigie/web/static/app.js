@@ -150,7 +150,7 @@
       showBadge();
       var first = rows()[0];
       if (first) select(first); // before scrolling: selecting scrolls to the row itself
-      window.scrollTo({ top: 0, behavior: "smooth" });
+      window.scrollTo(0, 0); // at once: a smooth scroll can be cut short by rows arriving
     });
   }
   window.addEventListener("scroll", function () {
