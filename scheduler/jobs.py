@@ -154,7 +154,7 @@ class Poller:
         except Exception as exc:  # the store failed, or a bug: record it, keep the daemon alive
             error = poll_error(exc)
             log.exception("poll of %s failed: %r", source.name, error)
-            next_run = await asyncio.to_thread(self._record_failure, source, error)
+            next_run = await asyncio.to_thread(self._record_failure, source, error, job)
             report = PollReport(
                 source.name,
                 "error",
@@ -165,10 +165,12 @@ class Poller:
             log_report(report)
             return report
 
-    def _record_failure(self, source: SourceSettings, error: str) -> datetime | None:
+    def _record_failure(
+        self, source: SourceSettings, error: str, job: int | None = None
+    ) -> datetime | None:
         """A poll that raised, saved as a failed crawl in a transaction of its own (the
         poll's may be what failed); the next run, with backoff. When the store cannot record
-        it either, the backoff grows here until it can."""
+        it either, the backoff grows here until it can. `job`: fenced as a save is."""
         crawl = CrawlResult(source.name, source.url, status="error", error=error)
         try:
             with self.store.session() as session:
@@ -177,7 +179,9 @@ class Poller:
                     source_id = ensure_sources(session, [(source.name, source.url, source.kind)])[
                         source.name
                     ]
-                stored = self.steps.record_failure(session, source_id, crawl, self._cadence(source))
+                stored = self.steps.record_failure(
+                    session, source_id, crawl, self._cadence(source), job=job
+                )
         except Exception:
             log.exception("store: cannot record the failed poll of %s", source.name)
             failures = self.unrecorded[source.name] = self.unrecorded.get(source.name, 0) + 1

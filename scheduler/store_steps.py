@@ -220,13 +220,20 @@ class PollSteps:
         return set(jobs) - ours
 
     def record_failure(
-        self, session: Session, source_id: int, result: CrawlResult, cadence: Cadence
+        self,
+        session: Session,
+        source_id: int,
+        result: CrawlResult,
+        cadence: Cadence,
+        *,
+        job: int | None = None,
     ) -> Stored:
         """A poll that raised, recorded as the failed crawl `result`, backing off from the
-        source's stored failures (the cadence's own are not known to be current)."""
+        source's stored failures (the cadence's own are not known to be current). In
+        cluster mode `job` fences it as it fences a save: a job taken back records nothing."""
         state = crawl_states(session, [source_id])[source_id]
         cadence = _with_state(cadence, state)
-        end = PollEnd(source_id, result, cadence, had_posts=state.had_posts)
+        end = PollEnd(source_id, result, cadence, had_posts=state.had_posts, job=job)
         return self.finish_quiet(session, [end])[0]
 
     def _alert(

@@ -63,32 +63,54 @@ def _counter(name: str) -> tuple[str, int] | None:
 
 
 def positional_keys(posts: Sequence[PostIn]) -> set[str]:
-    """Keys that only count the posts: the stream's posts (key-moments copies aside) all keyed
-    "<name><n>", n running 1, 2, 3… down a stream whose times run from the newest down. The
-    next poll gives "#post1" to another post. Creation numbers count down, and are kept."""
-    stream = [p for p in posts if not p.in_key_moments]
-    if len(stream) < 2 or any(not p.key for p in stream):
-        return set()
-    parts = [_counter(fragment(p.key)) for p in stream]
-    if any(m is None for m in parts) or len({m[0] for m in parts if m}) != 1:
-        return set()
-    numbers = [m[1] for m in parts if m]
-    times = [p.published_at for p in stream]
-    if numbers != list(range(1, len(numbers) + 1)) or any(t is None for t in times):
-        return set()
-    if not all(a >= b for a, b in pairwise(times)):  # type: ignore[operator]
-        return set()
-    return {p.key for p in stream if p.key}
+    """Keys that only count the posts: on one page, the stream's keyed posts (key-moments
+    copies aside) all keyed "<name><n>", n running 1, 2, 3… down a stream whose times run
+    from the newest down. The next poll gives "#post1" to another post. Judged page by page
+    on the posts with a key: one the HTML shows without an id (the JSON-LD lists fewer
+    posts) or a second page counting from 1 again does not make the counters identities.
+    Creation numbers count down, and are kept."""
+    pages: dict[str, list[tuple[tuple[str, int] | None, PostIn]]] = {}
+    for post in posts:
+        if post.key and not post.in_key_moments:
+            page = post.key.split("#", 1)[0]
+            pages.setdefault(page, []).append((_counter(fragment(post.key)), post))
+    found: set[str] = set()
+    for run in pages.values():
+        counters = [c for c, _ in run]
+        times = [p.published_at for _, p in run]
+        if len(run) < 2 or any(c is None for c in counters):
+            continue
+        if len({c[0] for c in counters if c}) != 1:
+            continue
+        if [c[1] for c in counters if c] != list(range(1, len(run) + 1)):
+            continue
+        if any(t is None for t in times) or not all(a >= b for a, b in pairwise(times)):  # type: ignore[operator]
+            continue
+        found.update(p.key for _, p in run if p.key)
+    return found
+
+
+def _counted(key: str, positional: set[str]) -> bool:
+    """A counter key, or a key built on one ("#post1-hl": the copy of whichever post is
+    "#post1" now)."""
+    if key in positional:
+        return True
+    cut = key.find("#")
+    if cut < 0 or not positional:
+        return False
+    ends = [n for n in range(cut + 1, len(key)) if key[n] in "-_"][:_MAX_CUTS]
+    return any(key[:n] in positional for n in ends)
 
 
 def _own_identity(post: PostIn, positional: set[str]) -> _Identity:
-    keys = [k for k in (post.key, *post.alt_keys) if k and k not in positional]
+    keys = [k for k in (post.key, *post.alt_keys) if k and not _counted(k, positional)]
     url = post.url
-    if post.key in positional:  # the page's link, not the counter's
-        url = (post.key or post.url or "").split("#", 1)[0]
-    if post.anchor and fragment(post.anchor) != fragment(post.key):
-        keys.insert(0, post.anchor)  # the element its id names, as the HTML names it
-        url = post.anchor
+    if post.key and _counted(post.key, positional):  # the page's link, not the counter's
+        url = post.key.split("#", 1)[0]
+    anchor = post.anchor
+    if anchor and fragment(anchor) != fragment(post.key) and not _counted(anchor, positional):
+        keys.insert(0, anchor)  # the element its id names, as the HTML names it
+        url = anchor
     return _Identity(keys, url, post.highlighted)
 
 
@@ -136,8 +158,11 @@ def _identities(posts: Sequence[PostIn]) -> list[_Identity]:
         copy, twin = found[i], found[j]
         twin.highlighted = True
         own = copy.keys[0] if copy.keys else None
-        if twin.keys and twin.keys[0] != own:  # the copy is known by its stream post's key
-            copy.keys.insert(0, twin.keys[0])
+        # The copy is known by its stream post's key; by its content print when the stream
+        # post has no usable key (counters), so that a shortened copy still joins it.
+        joint = twin.keys[0] if twin.keys else post_print(posts[j])
+        if joint != own:
+            copy.keys.insert(0, joint)
             copy.url = twin.url
     bad = _ambiguous(zip(posts, (f.keys for f in found), strict=True))
     for f in found:
@@ -184,8 +209,13 @@ def lookup_keys(post: PostIn) -> list[str]:
 
 
 def _richer(a: PostIn, b: PostIn) -> PostIn:
-    """Of two copies of one post, the one with more text (a key-moments copy may be short)."""
-    return a if len(a.body) + len(a.headline) >= len(b.body) + len(b.headline) else b
+    """Of two copies of one post, the one with more text (a key-moments copy may be short);
+    of two as long, the one with a time, then the stream's."""
+
+    def worth(p: PostIn) -> tuple[int, bool, bool]:
+        return len(p.body) + len(p.headline), p.published_at is not None, not p.in_key_moments
+
+    return a if worth(a) >= worth(b) else b
 
 
 def merge_page(posts: Sequence[PostIn]) -> list[MergedPost]:

@@ -18,6 +18,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.runner import CrawlService
+from scheduler.alerts.sender import Sender
+from scheduler.alerts.setup import AlertSetup
 from scheduler.cluster.dispatch import Dispatcher
 from scheduler.cluster.engine import ClusterSettings, make_app
 from scheduler.cluster.leader import Leadership
@@ -52,6 +54,8 @@ class ClusterNode:
         self.worker: PollWorker | None = None
         self.dispatcher: Dispatcher | None = None
         self.timer: AsyncIOScheduler | None = None
+        self.sender: Sender | None = None
+        self.sending: asyncio.Task[None] | None = None
         self.registry = Registry(store, self.name, role, cluster.heartbeat, self._load)
 
     def _load(self) -> Load:
@@ -93,6 +97,12 @@ class ClusterNode:
         )
         app = make_app(self.store.url, max_size=max(4, self.cluster.concurrency // 4))
         self.worker = PollWorker(app, self.poller, self.config, self.cluster, self.name)
+        # Every worker sends the alerts, as the one daemon does: deliveries are claimed per
+        # sender (storage/alert_deliveries.py), so several senders never send one twice.
+        setup = self.config.alert_setup() or AlertSetup()
+        self.sender = Sender(self.store, setup, self.name, write=self.poller.queue.call)
+        self.poller.alerts_written = self.sender.wake
+        self.sending = asyncio.create_task(self.sender.run(self.stop_event), name="alerts")
         return self.worker.run()
 
     async def _start_scheduler(self) -> None:
@@ -155,6 +165,8 @@ class ClusterNode:
         self.config = new
         if self.poller is not None and self.worker is not None:
             self.poller.config = self.worker.config = new
+        if self.sender is not None:
+            self.sender.configure(new.alert_setup() or AlertSetup())
         if self.dispatcher is not None:
             try:
                 await self._sync_sources()
@@ -175,6 +187,8 @@ class ClusterNode:
         _, late = await asyncio.wait(tasks, timeout=STOP_GRACE * 3)
         for task in late:
             task.cancel()
+        if self.sending is not None:  # before the store queue it writes through closes
+            await asyncio.wait([self.sending], timeout=STOP_GRACE)
         if self.crawler is not None:
             await self.crawler.stop()
         if self.poller is not None:

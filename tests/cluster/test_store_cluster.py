@@ -1,5 +1,5 @@
 """What cluster mode keeps in the store, on a real PostgreSQL with the engine's schema (made
-by migration 0005): the due query, the save fence of a poll, the registry, /health and
+by migration 0007): the due query, the save fence of a poll, the registry, /health and
 /metrics from `vigie serve`'s app."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text, update
 
+from crawler.models import CrawlResult
 from scheduler.cluster.engine import POLL_TASK, poll_jobs
 from scheduler.jobs import Poller
 from storage.cluster import WorkerBeat, beat, due_sources, jobs_still_ours, leave, workers
@@ -129,6 +130,46 @@ def test_a_poll_saves_only_while_its_job_is_this_workers(tmp_path: Path, pg_url:
         assert asyncio.run(poller.poll(config.sources[0], job=mine)).status == "superseded"
         with store.session() as s:
             assert jobs_still_ours(s, me, [mine, taken]) == {mine}
+    finally:
+        poller.close()
+        store.close()
+
+
+def test_a_poll_that_raised_records_its_failure_only_while_its_job_is_this_workers(
+    tmp_path: Path, pg_url: str
+) -> None:
+    def broken(spec: object) -> CrawlResult:
+        raise RuntimeError("the crawl blew up")
+
+    config = config_of(tmp_path, pg_url, ["a", "b"])
+    store = Store(pg_url)
+    me, other = engine_worker(store), engine_worker(store)
+    poller = Poller(
+        config,
+        store,
+        ScriptedCrawler({"a": broken, "b": broken}),  # type: ignore[arg-type,dict-item]
+        worker="w1",
+        engine_worker=lambda: me,
+    )
+    try:
+        poller.sync_sources()
+        ids = poller.source_ids
+        mine = engine_job(store, [ids["a"]], "doing", me)
+        taken = engine_job(store, [ids["b"]], "doing", other)
+        a, b = config.sources
+        assert asyncio.run(poller.poll(a, job=mine)).status == "error"
+        assert asyncio.run(poller.poll(b, job=taken)).status == "error"
+        with store.read_session() as s:
+            failures = dict(s.execute(select(Source.name, Source.failures)).all())
+            runs = dict(
+                s.execute(
+                    select(Source.name, func.count(CrawlRun.id))
+                    .outerjoin(CrawlRun, CrawlRun.source_id == Source.id)
+                    .group_by(Source.name)
+                ).all()
+            )
+        # The job taken back is another worker's now: its schedule is not overwritten.
+        assert failures == {"a": 1, "b": 0} and runs == {"a": 1, "b": 0}
     finally:
         poller.close()
         store.close()

@@ -129,12 +129,38 @@ def test_a_copy_joins_its_twin_under_the_twins_key_and_link() -> None:
     assert not merged[1].highlighted
 
 
-def test_a_stream_twin_is_highlighted_through_its_copy() -> None:
-    stream = post(0, key=None, url=LIVE)  # no key to join by: they stay apart
+def test_a_copy_of_a_stream_post_without_a_key_joins_it_by_its_print() -> None:
+    stream = post(0, key=None, url=LIVE)  # no key to join by, and the copy has no time
     copy = replace(stream, key=f"{LIVE}#km", url=f"{LIVE}#km", published_at=None)
     copy.highlighted = copy.in_key_moments = True
     merged = merge_page([copy, stream])
-    assert [m.highlighted for m in merged] == [True, True]
+    assert len(merged) == 1
+    assert merged[0].highlighted and merged[0].post is stream and merged[0].url == LIVE
+
+
+def test_a_counter_stream_with_a_post_without_an_id_keeps_its_counters_out() -> None:
+    # The JSON-LD lists the newest posts as #post1..#post3; the HTML shows one more, older,
+    # without an id. The counters are still counters (the next poll moves them).
+    posts = [*counted(["post1", "post2", "post3"]), post(3, key=None, url=LIVE)]
+    assert positional_keys(posts) == {p.key for p in posts[:3]}
+
+
+def test_counters_are_judged_page_by_page() -> None:
+    second = "https://x/live?page=2"
+    first_page = counted(["post1", "post2"])
+    other = [post(i, key=f"{second}#post{i - 1}") for i in (2, 3)]
+    assert positional_keys([*first_page, *other]) == {p.key for p in [*first_page, *other]}
+
+
+def test_a_copy_named_after_a_counter_is_no_identity() -> None:
+    stream = counted(["post1", "post2", "post3"])
+    short = stream[0].body[:30]
+    copy = replace(stream[0], key=f"{LIVE}#post1-hl", anchor=f"{LIVE}#post1-hl", body=short)
+    copy.published_at, copy.highlighted, copy.in_key_moments = None, True, True
+    merged = merge_page([copy, *stream])
+    assert len(merged) == 3  # the shortened, untimed copy joined its stream post
+    assert merged[0].highlighted and merged[0].post is stream[0]
+    assert not any("#post" in k for m in merged for k in m.keys)
 
 
 def test_many_copies_are_paired_by_index() -> None:

@@ -212,3 +212,48 @@ def test_crawl_state_and_validators(store: Store) -> None:
         overview = sources_overview(session)["live"]
     assert overview["last_error"] == "fetch: HTTP 503 Service Unavailable"
     assert overview["updates"] == 22 and overview["last_status"] == "error"
+
+
+def _counter_page(shown: int, *, copy: bool, keyless_tail: bool) -> list[RawPost]:
+    """A page of the first `shown` posts of the evening, newest first, whose ids count them
+    from the newest down ("#post1" is whichever post is newest now), with the newest post's
+    key-moments copy "#post1-hl" (shortened, untimed) and the oldest post without an id (the
+    JSON-LD lists fewer posts than the HTML shows)."""
+    from datetime import datetime, timedelta
+
+    t0 = datetime(2026, 2, 10, 21, 0, tzinfo=UTC)
+    posts = []
+    for i, n in enumerate(reversed(range(shown))):
+        key = None if keyless_tail and i == shown - 1 else f"https://x/live#post{i + 1}"
+        body = f"Le fait numéro {n} de la soirée survient sur le port de Brest."
+        when = t0 + timedelta(minutes=n)
+        posts.append(RawPost(f"Fait numéro {n}", body, published_at=when, key=key, url=key))
+    if copy:
+        first = posts[0]
+        posts.insert(
+            0,
+            RawPost(
+                first.headline,
+                first.body[:30],
+                key="https://x/live#post1-hl",
+                anchor="https://x/live#post1-hl",
+                highlighted=True,
+                in_key_moments=True,
+            ),
+        )
+    return posts
+
+
+def test_a_page_counting_its_posts_loses_and_doubles_none_over_polls(store: Store) -> None:
+    for copy in (False, True):
+        for keyless_tail in (False, True):
+            name = f"live-{copy}-{keyless_tail}"
+            sid = sources(store, name)[name]
+            for shown in range(3, 7):  # one new post at the top at each poll
+                page = _counter_page(shown, copy=copy, keyless_tail=keyless_tail)
+                counts = crawl(store, sid, page)
+                expected = (3, 0) if shown == 3 else (1, 0)
+                assert (counts.new, counts.changed) == expected, (copy, keyless_tail, shown)
+            rows = stored(store, name)
+            assert sorted(r["headline"] for r in rows) == [f"Fait numéro {n}" for n in range(6)]
+            assert all(r["revisions"] == 1 for r in rows)
