@@ -266,7 +266,9 @@ def save_posts(
             _key_rows(source_id, uid, [k for k in m.keys if dedup.key_hash(k) not in found])
         )
     for chunk in chunks(seen_ids):
-        session.execute(update(Update).where(Update.id.in_(chunk)).values(last_seen_at=now))
+        # On the table, not the entity: the ORM would match each loaded update against the
+        # criteria to refresh an attribute no one reads in this transaction.
+        session.execute(update(_UPDATES).where(_UPDATES.c.id.in_(chunk)).values(last_seen_at=now))
     insert_ignore(session, UpdateKey, new_keys)
     # Oldest first, so ids grow with time; on a tie, the post lower on the page is older.
     fresh = [i for i in range(len(merged)) if i not in matched and i not in twins]
