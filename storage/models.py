@@ -218,7 +218,8 @@ class AlertEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     watch: Mapped[str] = mapped_column(String(64))
-    # new | edited | highlighted (a stored update made a key moment) | failing | empty | recovered
+    # new | edited | highlighted (a stored update made a key moment) | failing | empty | gone |
+    # recovered
     kind: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(String(200), unique=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
