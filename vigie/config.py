@@ -226,7 +226,7 @@ class Config(_Strict):
         [crawler], which need a restart (a warning says so when they changed). ConfigError
         when the file cannot be used."""
         new = load_config(path or self.path)
-        if new.storage.url != self.storage.url or new.crawler != self.crawler:
+        if new.storage != self.storage or new.crawler != self.crawler:
             log.warning(
                 "reload: [storage] and [crawler] changes need a restart; "
                 "applying [scheduler] and [[sources]] only"
