@@ -223,6 +223,19 @@ def workdir(prefix: str) -> Iterator[Path]:
         yield Path(d)
 
 
+def written_bytes() -> int | None:
+    """Bytes this process caused to be written to storage (`/proc/self/io` write_bytes):
+    the database file, its journal and checkpoints. None where the kernel does not say."""
+    try:
+        with open("/proc/self/io", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("write_bytes:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 def rss_mb(pid: int | None = None) -> float:
     """Resident set size of a process now, in MiB (Linux /proc)."""
     return _status_kb(pid, "VmRSS") / 1024.0

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from bench import corpus
-from bench.common import Metric, Sizes, quiet_gc, workdir
+from bench.common import Metric, Sizes, quiet_gc, workdir, written_bytes
 from bench.pg import postgres
 from crawler.documents import extract_document
 from crawler.models import CrawlResult, SourceSpec
@@ -135,9 +135,14 @@ def run_bare(store: Store, rows: list[dict[str, Any]], per_page: int) -> float:
 def measure(url_vigie: str, url_bare: str, sizes: Sizes) -> dict[str, float]:
     vigie_store, bare_store = Store(url_vigie), Store(url_bare)
     try:
+        before = written_bytes()
         seconds, extracting, new = run_vigie(vigie_store, sizes.ingest_posts, sizes.ingest_per_page)
+        vigie_store.close()  # its last checkpoint is the ingest's too
+        middle = written_bytes()
         rows = stored_rows(vigie_store)
         bare = run_bare(bare_store, rows, layout(sizes.ingest_posts, sizes.ingest_per_page)[1])
+        bare_store.close()
+        after = written_bytes()
     finally:
         vigie_store.close()
         bare_store.close()
@@ -147,16 +152,18 @@ def measure(url_vigie: str, url_bare: str, sizes: Sizes) -> dict[str, float]:
         "new": new,
         "rows": len(rows),
         "bare": bare,
+        "written": None if middle is None or before is None else middle - before,
+        "bare_written": None if after is None or middle is None else after - middle,
     }
 
 
-def _metrics(db: str, m: dict[str, float], *, rate_target: float | None) -> list[Metric]:
+def _metrics(db: str, m: dict[str, Any], *, rate_target: float | None) -> list[Metric]:
     n = m["rows"]
     note = (
         f"{int(m['new'])} new updates in pages of the live blogs of {SOURCES} sources, "
         f"extraction {m['extracting']:.1f}s of {m['seconds']:.1f}s"
     )
-    return [
+    metrics = [
         Metric(
             f"ingest_{db}_rate",
             m["new"] / m["seconds"],
@@ -178,6 +185,18 @@ def _metrics(db: str, m: dict[str, float], *, rate_target: float | None) -> list
             note="extraction + dedup + store vs bare insert",
         ),
     ]
+    if db == "sqlite" and m["written"] is not None:  # a server's writes are not this process's
+        metrics.append(
+            Metric(
+                "ingest_sqlite_written",
+                m["written"] / 1e6,
+                "MB",
+                baseline=m["bare_written"] / 1e6,
+                baseline_label="written by the bare insert",
+                note="bytes written to storage (/proc/self/io write_bytes): WAL and checkpoints",
+            )
+        )
+    return metrics
 
 
 def bench(sizes: Sizes, *, with_pg: bool = True) -> list[Metric]:

@@ -24,7 +24,18 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from bench.common import ROOT, SIZES, Metric, Sizes, machine
 
-BENCHMARKS = ("poll", "ingest", "repoll", "neardup", "search", "memory", "web", "alerts", "startup")
+BENCHMARKS = (
+    "poll",
+    "ingest",
+    "repoll",
+    "neardup",
+    "search",
+    "memory",
+    "web",
+    "alerts",
+    "startup",
+    "disk",
+)
 
 
 def _progress(message: str) -> None:
@@ -41,6 +52,10 @@ def run_one(name: str, sizes: Sizes, *, with_pg: bool) -> list[Metric]:
         from bench import ingest
 
         return ingest.bench(sizes, with_pg=with_pg)
+    if name == "disk":
+        from bench import disk
+
+        return disk.bench(sizes, with_pg=with_pg)
     if name == "repoll":
         from bench import repoll
 

@@ -53,8 +53,18 @@ class PollSettings(Protocol):
     def alert_setup(self) -> AlertSetup | None: ...  # the watches; None: none
 
 
+class StoreSettings(Protocol):
+    """`[storage]`, as far as the scheduler reads it."""
+
+    @property
+    def keep_crawl_runs(self) -> float: ...  # seconds a poll's record is kept
+
+
 class DaemonSettings(PollSettings, Protocol):
     """What the daemon reads besides: the file it came from, to read again on SIGHUP."""
+
+    @property
+    def storage(self) -> StoreSettings: ...
 
     @property
     def path(self) -> Path | None: ...

@@ -25,6 +25,7 @@ from scheduler.alerts.sender import Sender
 from scheduler.alerts.setup import AlertSetup
 from scheduler.config import DaemonSettings
 from scheduler.jobs import Poller, now_utc
+from scheduler.retention import prune_forever
 from scheduler.store_steps import Clock
 from storage import leases
 from storage.db import Store
@@ -64,6 +65,7 @@ class Daemon:
             store, config.alert_setup() or AlertSetup(), self.owner, write=self.poller.queue.call
         )
         self.sending: asyncio.Task[None] | None = None
+        self.pruning: asyncio.Task[None] | None = None
         self.poller.alerts_written = self.sender.wake
 
     async def run(self) -> None:
@@ -79,6 +81,14 @@ class Daemon:
         self.scheduler.start()
         self._schedule_all()
         self.sending = asyncio.ensure_future(self.sender.run(self.stop_event))
+        self.pruning = asyncio.ensure_future(
+            prune_forever(
+                lambda fn: self.poller.queue.run(fn, alone=True),
+                lambda: self.config.storage.keep_crawl_runs,
+                self.clock,
+                self.stop_event,
+            )
+        )
         log.info(
             "daemon started: %d sources, worker %s", len(self.config.enabled_sources()), self.owner
         )
@@ -200,8 +210,9 @@ class Daemon:
         await self.crawler.stop()
         if self.running:
             await asyncio.wait(list(self.running.values()), timeout=STOP_GRACE)
-        if self.sending is not None:  # before the store queue it writes through closes
-            await asyncio.wait([self.sending], timeout=STOP_GRACE)
+        tasks = [t for t in (self.sending, self.pruning) if t is not None]
+        if tasks:  # before the store queue they write through closes
+            await asyncio.wait(tasks, timeout=STOP_GRACE)
         self.poller.close()  # after the store batch in flight, if any
         with self.store.session() as session:
             leases.release_all(session, self.owner)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import islice, pairwise
 
 from storage.dedup import content_hash, is_edit_of, post_print, same_minute, words
 from storage.inputs import PostIn
@@ -52,6 +52,11 @@ def fragment(url: str | None) -> str:
     return url.split("#", 1)[1] if url and "#" in url else ""
 
 
+def _page_of(key: str) -> str:
+    """A key without its fragment: the page it names a place of."""
+    return key.split("#", 1)[0]
+
+
 def _counter(name: str) -> tuple[str, int] | None:
     """("post", 12) for "post12": the name and the number it ends with (string operations:
     a regex would backtrack quadratically on a long run of digits)."""
@@ -72,7 +77,7 @@ def positional_keys(posts: Sequence[PostIn]) -> set[str]:
     pages: dict[str, list[tuple[tuple[str, int] | None, PostIn]]] = {}
     for post in posts:
         if post.key and not post.in_key_moments:
-            page = post.key.split("#", 1)[0]
+            page = _page_of(post.key)
             pages.setdefault(page, []).append((_counter(fragment(post.key)), post))
     found: set[str] = set()
     for run in pages.values():
@@ -90,6 +95,15 @@ def positional_keys(posts: Sequence[PostIn]) -> set[str]:
     return found
 
 
+_MAX_CUTS = 32  # an anchor's first separators tried as the end of its stream post's anchor
+
+
+def _cuts(text: str, start: int = 0) -> list[int]:
+    """The places of the first separators ("-", "_") of `text` from `start`: where an id
+    built on another ("post-16-hl" on "post-16") may be cut back to it."""
+    return list(islice((n for n in range(start, len(text)) if text[n] in "-_"), _MAX_CUTS))
+
+
 def _counted(key: str, positional: set[str]) -> bool:
     """A counter key, or a key built on one ("#post1-hl": the copy of whichever post is
     "#post1" now)."""
@@ -98,23 +112,19 @@ def _counted(key: str, positional: set[str]) -> bool:
     cut = key.find("#")
     if cut < 0 or not positional:
         return False
-    ends = [n for n in range(cut + 1, len(key)) if key[n] in "-_"][:_MAX_CUTS]
-    return any(key[:n] in positional for n in ends)
+    return any(key[:n] in positional for n in _cuts(key, cut + 1))
 
 
 def _own_identity(post: PostIn, positional: set[str]) -> _Identity:
     keys = [k for k in (post.key, *post.alt_keys) if k and not _counted(k, positional)]
     url = post.url
     if post.key and _counted(post.key, positional):  # the page's link, not the counter's
-        url = post.key.split("#", 1)[0]
+        url = _page_of(post.key)
     anchor = post.anchor
     if anchor and fragment(anchor) != fragment(post.key) and not _counted(anchor, positional):
         keys.insert(0, anchor)  # the element its id names, as the HTML names it
         url = anchor
     return _Identity(keys, url, post.highlighted)
-
-
-_MAX_CUTS = 32  # an anchor's first separators tried as the end of its stream post's anchor
 
 
 def _text(post: PostIn) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -141,8 +151,7 @@ def stream_twins(posts: Sequence[PostIn]) -> dict[int, int]:
         if not copy.in_key_moments:
             continue
         own = fragment(copy.anchor or copy.key)
-        cuts = [n for n, c in enumerate(own) if c in "-_"][:_MAX_CUTS]
-        found = [by_id[own[:n]] for n in cuts if own[:n] in by_id]
+        found = [by_id[own[:n]] for n in _cuts(own) if own[:n] in by_id]
         if (same := by_text.get(_text(copy))) is not None:
             found.append(same)
         if found:

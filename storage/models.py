@@ -153,7 +153,10 @@ class UpdateKey(Base):
 
 
 class Revision(Base):
-    """One version of an update's headline and body; number 1 is the first seen."""
+    """One version of an update's headline and body; number 1 is the first seen.
+
+    The current version's text is the update's own: its revision row holds NULL headline
+    and body (the text is stored once), and gets the text when an edit supersedes it."""
 
     __tablename__ = "revisions"
     __table_args__ = (UniqueConstraint("update_id", "number"),)
@@ -161,22 +164,27 @@ class Revision(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     update_id: Mapped[int] = mapped_column(ForeignKey("updates.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
-    headline: Mapped[str] = mapped_column(Text, default="")
-    body: Mapped[str] = mapped_column(Text, default="")
+    headline: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class LshBand(Base):
-    """MinHash LSH bands of an update's text, for near-duplicate lookups across sources."""
+    """MinHash LSH bands of an update's text, for near-duplicate lookups across sources.
+
+    One b-tree keyed by (band, update id): on SQLite a table WITHOUT ROWID, so a band row
+    is its index entry and nothing else (16 per update). A derived index: it has no foreign
+    key (a cascade would scan it for every deleted update; vigie deletes none), and a row
+    left by a deleted update is harmless, as every candidate is read back from `updates`
+    and verified."""
 
     __tablename__ = "lsh_bands"
-    __table_args__ = (Index("ix_lsh_bands_band", "band"),)
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    band: Mapped[int] = mapped_column(BigInteger)
-    update_id: Mapped[int] = mapped_column(ForeignKey("updates.id", ondelete="CASCADE"), index=True)
+    band: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    update_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
 
 class CrawlRun(Base):
@@ -210,7 +218,8 @@ class AlertEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     watch: Mapped[str] = mapped_column(String(64))
-    # new | edited | highlighted (a stored update made a key moment) | failing | empty | recovered
+    # new | edited | highlighted (a stored update made a key moment) | failing | empty | gone |
+    # recovered
     kind: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(String(200), unique=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))

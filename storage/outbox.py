@@ -49,6 +49,7 @@ class CrawlOutcome:
     highlighted_ids: Sequence[int] = ()  # stored updates the page now lists as key moments
     had_posts: bool = True  # before this crawl: False makes it the source's first
     ok: bool = True  # the crawl worked (ok or not modified)
+    gone: bool = False  # the server said 410 Gone: the source is not polled again
     error: str | None = None
     failures_before: int = 0  # failed polls in a row before this one
     failures_after: int = 0  # and after it
@@ -148,8 +149,10 @@ def _health_events(
     name: str, after: int, crawl: CrawlOutcome, now: datetime
 ) -> list[dict[str, Any]]:
     """A health change, once: the poll that makes `after` failures in a row, and the first
-    poll that works after such a run."""
-    if not crawl.ok and crawl.failures_before < after <= crawl.failures_after:
+    poll that works after such a run; a page gone (410) at once, as no poll follows it."""
+    if crawl.gone:
+        kind = "gone"
+    elif not crawl.ok and crawl.failures_before < after <= crawl.failures_after:
         empty = crawl.had_posts and NO_POSTS in (crawl.error or "")
         kind = "empty" if empty else "failing"
     elif crawl.ok and crawl.failures_before >= after:

@@ -191,7 +191,7 @@ def get_update(session: Session, update_id: int) -> dict[str, Any] | None:
     revs = session.execute(
         select(Revision).where(Revision.update_id == u.id).order_by(Revision.number)
     ).scalars()
-    row["history"] = [revision_row(r) for r in revs]
+    row["history"] = [revision_row(r, u) for r in revs]
     row["sightings"] = []
     if u.story_id is not None:
         others = list_updates(session, UpdateFilter(story=u.story_id, limit=200))

@@ -62,5 +62,9 @@ def update_row_columns() -> list[Any]:
     ]
 
 
-def revision_row(r: Revision) -> RevisionRow:
-    return cast(RevisionRow, {f: getattr(r, f) for f in RevisionRow.__annotations__})
+def revision_row(r: Revision, current: Update) -> RevisionRow:
+    """A revision of `current`; the current version's text is stored in the update alone."""
+    row = {f: getattr(r, f) for f in RevisionRow.__annotations__}
+    if r.headline is None or r.body is None:
+        row["headline"], row["body"] = current.headline, current.body
+    return cast(RevisionRow, row)

@@ -139,20 +139,21 @@ def _band_hits(session: Session, bands: list[int]) -> Iterable[tuple[int, int]]:
 
 def _insert_bands(session: Session, bands: Mapping[int, list[int]]) -> None:
     """The band rows of new updates, straight to the driver: 16 plain integers per update,
-    for which SQLAlchemy's per-row parameter handling cost more than the insert itself."""
+    for which SQLAlchemy's per-row parameter handling cost more than the insert itself.
+    Sorted by band, the order of the table's b-tree; a row already there (left by a deleted
+    update whose id came back) is kept."""
+    rows = sorted({(b, uid) for uid, bs in bands.items() for b in bs})
+    if not rows:
+        return
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        ids = [uid for uid, bs in bands.items() for _ in bs]
-        if ids:
-            conn.exec_driver_sql(
-                "INSERT INTO lsh_bands (band, update_id) "
-                "SELECT * FROM unnest(%s::bigint[], %s::integer[])",
-                ([b for bs in bands.values() for b in bs], ids),
-            )
+        conn.exec_driver_sql(
+            "INSERT INTO lsh_bands (band, update_id) "
+            "SELECT * FROM unnest(%s::bigint[], %s::integer[]) ON CONFLICT DO NOTHING",
+            ([b for b, _ in rows], [uid for _, uid in rows]),
+        )
         return
-    rows = [(b, uid) for uid, bs in bands.items() for b in bs]
-    if rows:
-        conn.exec_driver_sql("INSERT INTO lsh_bands (band, update_id) VALUES (?, ?)", rows)
+    conn.exec_driver_sql("INSERT OR IGNORE INTO lsh_bands (band, update_id) VALUES (?, ?)", rows)
 
 
 def link_stories(

@@ -118,6 +118,12 @@ def _revise(session: Session, u: Update, m: MergedPost, now: datetime) -> bool:
     ).scalars()
     if new_hash in set(seen):
         return False  # a stale copy of an older version (a lagging cache), not an edit
+    # The superseded version keeps its text in its own row from now on (see Revision).
+    session.execute(
+        update(_REVISIONS)
+        .where(_REVISIONS.c.update_id == u.id, _REVISIONS.c.number == u.revisions)
+        .values(headline=u.headline, body=u.body)
+    )
     u.revisions += 1
     u.headline, u.body, u.content_hash = post.headline, post.body, new_hash
     u.headline_hash = dedup.headline_hash(post.headline)
@@ -126,8 +132,6 @@ def _revise(session: Session, u: Update, m: MergedPost, now: datetime) -> bool:
         Revision(
             update_id=u.id,
             number=u.revisions,
-            headline=post.headline,
-            body=post.body,
             content_hash=new_hash,
             updated_at=u.updated_at,
             seen_at=now,
@@ -137,6 +141,7 @@ def _revise(session: Session, u: Update, m: MergedPost, now: datetime) -> bool:
 
 
 _UPDATES = Update.__table__
+_REVISIONS = Revision.__table__
 _INSERT_UPDATE = _UPDATES.insert()
 _INSERT_UPDATE_RETURNING = _UPDATES.insert().returning(_UPDATES.c.id, sort_by_parameter_order=True)
 _LAST_UPDATE_ID = select(func.max(_UPDATES.c.id))
@@ -192,8 +197,8 @@ def _insert_new(
             {
                 "update_id": uid,
                 "number": 1,
-                "headline": row["headline"],
-                "body": row["body"],
+                "headline": None,
+                "body": None,
                 "content_hash": row["content_hash"],
                 "updated_at": row["updated_at"],
                 "seen_at": now,
@@ -201,7 +206,7 @@ def _insert_new(
         )
         keys.extend(_key_rows(source_id, uid, m.keys))
     for chunk in chunks(revisions):
-        session.execute(Revision.__table__.insert(), list(chunk))
+        session.execute(_REVISIONS.insert(), list(chunk))
     insert_ignore(session, UpdateKey, keys)
     return [
         StoryProbe(uid, r["headline"], r["body"], r["published_at"], r["headline_hash"])
@@ -261,7 +266,9 @@ def save_posts(
             _key_rows(source_id, uid, [k for k in m.keys if dedup.key_hash(k) not in found])
         )
     for chunk in chunks(seen_ids):
-        session.execute(update(Update).where(Update.id.in_(chunk)).values(last_seen_at=now))
+        # On the table, not the entity: the ORM would match each loaded update against the
+        # criteria to refresh an attribute no one reads in this transaction.
+        session.execute(update(_UPDATES).where(_UPDATES.c.id.in_(chunk)).values(last_seen_at=now))
     insert_ignore(session, UpdateKey, new_keys)
     # Oldest first, so ids grow with time; on a tie, the post lower on the page is older.
     fresh = [i for i in range(len(merged)) if i not in matched and i not in twins]

@@ -27,8 +27,10 @@ def write_config(
     storage_url: str | None = None,
     crawler: dict[str, Any] | None = None,
     scheduler: dict[str, Any] | None = None,
+    storage: dict[str, Any] | None = None,
 ) -> Path:
-    """Write a config.toml; sources may hold a "selectors" dict."""
+    """Write a config.toml; sources may hold a "selectors" dict; `storage`: more keys of
+    [storage] than its url."""
     crawler = {
         "timeout": "5s",
         "obey_robots": True,
@@ -40,6 +42,7 @@ def write_config(
     lines = [
         "[storage]",
         f"url = {toml_value(storage_url or 'sqlite:///vigie.db')}",
+        *(f"{k} = {toml_value(v)}" for k, v in (storage or {}).items()),
         "",
         "[crawler]",
     ]

@@ -71,7 +71,7 @@ def watch_rows(cfg: Config, stats: dict[str, WatchStats]) -> list[dict[str, Any]
                 "query": f"{h.after_failures} failed polls in a row",
                 "sources": h.sources,
                 "highlighted": False,
-                "on": ["failing", "empty", "recovered"],
+                "on": ["failing", "empty", "gone", "recovered"],
                 "digest": None,
             }
         )

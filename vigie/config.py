@@ -35,7 +35,7 @@ from crawler.models import Selectors, SourceSpec
 from vigie import alerts_config
 from vigie.alerts_config import AlertConfig, AlertDeliveryConfig, HealthAlertsConfig
 from vigie.cluster_config import ClusterConfig, MetricsConfig
-from vigie.config_values import Duration, Percent, Size, database_url
+from vigie.config_values import Duration, Percent, Retention, Size, database_url
 
 DEFAULT_CONFIG = "config.toml"
 STORAGE_URL_ENV = "VIGIE_STORAGE_URL"
@@ -70,6 +70,9 @@ class _Strict(BaseModel):
 
 class StorageConfig(_Strict):
     url: Annotated[str, AfterValidator(database_url)] = "sqlite:///vigie.db"
+    # How long the record of each poll (`crawl_runs`) is kept: a poll a minute of 1,000
+    # sources is 1.4 million rows a day. Posts and revisions are never pruned.
+    keep_crawl_runs: Retention = 14 * 86400.0
 
 
 class CrawlerConfig(_Strict):
@@ -223,7 +226,7 @@ class Config(_Strict):
         [crawler], which need a restart (a warning says so when they changed). ConfigError
         when the file cannot be used."""
         new = load_config(path or self.path)
-        if new.storage.url != self.storage.url or new.crawler != self.crawler:
+        if new.storage != self.storage or new.crawler != self.crawler:
             log.warning(
                 "reload: [storage] and [crawler] changes need a restart; "
                 "applying [scheduler] and [[sources]] only"
@@ -355,7 +358,12 @@ def load_config(path: str | Path | None = None, *, channels: bool = True) -> Con
         (key, reason), *more = problems
         raise ConfigError(file, key, reason, more)
     base = file.resolve().parent
-    storage = storage or StorageConfig(url=_resolve_storage_url(config.storage.url, base))
+    if storage is None:
+        storage = config.storage.model_copy(
+            update={"url": _resolve_storage_url(config.storage.url, base)}
+        )
+    else:  # the environment names the database; the file's other [storage] keys stay
+        storage = config.storage.model_copy(update={"url": storage.url})
     return config.model_copy(update={"storage": storage, "path": file})
 
 

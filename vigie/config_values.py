@@ -129,7 +129,17 @@ def parse_percent(value: Any) -> float:
     return fraction
 
 
+def retention(seconds: float) -> float:
+    """How long records are kept: from an hour to ten years."""
+    if seconds < 3600:
+        raise ValueError(f"must be at least 1h, got {seconds:g}s")
+    if seconds > 3650 * 86400:
+        raise ValueError(f"must be at most 3650d, got {seconds:g}s")
+    return seconds
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration), AfterValidator(bounded_duration)]
+Retention = Annotated[float, BeforeValidator(parse_duration), AfterValidator(retention)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 Percent = Annotated[float, BeforeValidator(parse_percent)]
 

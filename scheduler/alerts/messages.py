@@ -37,6 +37,7 @@ HEALTH_TITLES = {
     "failing": "stopped answering",
     "empty": "posts disappeared (page structure changed?)",
     "recovered": "recovered",
+    "gone": "is gone (HTTP 410): no longer polled",
 }
 
 

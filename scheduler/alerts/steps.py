@@ -40,6 +40,7 @@ def record_crawl(
         highlighted_ids=highlighted_ids,
         had_posts=had_posts,
         ok=result.ok,
+        gone=result.status == "gone",
         error=result.error,
         failures_before=failures_before,
         failures_after=failures_after,

@@ -12,12 +12,15 @@ import contextlib
 import inspect
 import logging
 import signal
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.orm import Session
 
 from crawler.runner import CrawlService
+from scheduler import retention
 from scheduler.alerts.sender import Sender
 from scheduler.alerts.setup import AlertSetup
 from scheduler.cluster.dispatch import Dispatcher
@@ -116,6 +119,7 @@ class ClusterNode:
             (self.dispatcher.tick, self.cluster.tick),
             (self.dispatcher.recover, self.cluster.heartbeat),
             (self.dispatcher.prune, PRUNE_EVERY),
+            (self._forget_old_polls, retention.EVERY),
         )
         for job, seconds in every:
             self.timer.add_job(
@@ -127,6 +131,26 @@ class ClusterNode:
                 misfire_grace_time=None,
             )
         self.timer.start()
+
+    async def _forget_old_polls(self) -> None:
+        """The active scheduler prunes the crawl records, as the one daemon does."""
+        if self.dispatcher is None or not self.dispatcher.leader.active:
+            return
+        try:
+            pruned = await retention.prune_once(
+                self._in_transaction, self.config.storage.keep_crawl_runs, datetime.now(UTC)
+            )
+            if pruned:
+                log.info("retention: %d crawl records pruned", pruned)
+        except Exception as exc:  # the database is away: the next round tries again
+            log.warning("retention: %s", exc)
+
+    async def _in_transaction(self, fn: Callable[[Session], int]) -> int:
+        def step() -> int:
+            with self.store.session() as session:
+                return fn(session)
+
+        return await asyncio.to_thread(step)
 
     async def _until_done(self, step, what: str) -> None:  # type: ignore[no-untyped-def]
         """Run a start-up step, again every RETRY_EVERY while the database refuses it."""

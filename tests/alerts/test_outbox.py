@@ -45,11 +45,17 @@ class Source:
         self.failures = 0
         self.now = T0
 
-    def crawl(self, posts: list[RawPost], *, error: str | None = None, fail: bool = False) -> int:
+    def crawl(
+        self,
+        posts: list[RawPost],
+        *,
+        error: str | None = None,
+        fail: bool = False,
+        status: str | None = None,
+    ) -> int:
         self.now += timedelta(minutes=1)
-        result = CrawlResult(
-            self.name, "https://x", posts=posts, status="error" if error else "ok", error=error
-        )
+        status = status or ("error" if error else "ok")
+        result = CrawlResult(self.name, "https://x", posts=posts, status=status, error=error)
         before = self.failures
         after = before + 1 if error else 0
         with self.store.session() as s:
@@ -65,6 +71,7 @@ class Source:
                     counts.highlighted_ids,
                     had_posts=self.had_posts,
                     ok=result.ok,
+                    gone=status == "gone",
                     error=error,
                     failures_before=before,
                     failures_after=after,
@@ -170,6 +177,18 @@ def test_health_changes_once_each(store: Store) -> None:
     kinds = [e["kind"] for e in events(store)]
     assert kinds == ["failing", "recovered", "empty"]
     assert all(e["watch"] == "health" for e in events(store))
+
+
+def test_a_page_gone_is_said_at_once(store: Store) -> None:
+    """A 410 ends the polling of the source: no later poll would make `after_failures`."""
+    src = Source(store, Watches((), HealthWatch(after_failures=3)))
+    src.crawl([post(1)])
+    src.crawl([], error="fetch: HTTP 410 Gone", status="gone")
+    found = events(store)
+    assert [e["kind"] for e in found] == ["gone"]
+    with store.session() as s:
+        detail = s.execute(select(AlertEvent.detail)).scalar_one()
+    assert detail == "fetch: HTTP 410 Gone"
 
 
 def test_health_of_some_sources_only(store: Store) -> None:

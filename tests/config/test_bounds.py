@@ -215,6 +215,50 @@ def test_the_cli_prints_every_config_error_and_exits_2(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
+# keep_crawl_runs is a retention: from an hour to ten years, not an interval's 1 s to 30 days.
+BAD_RETENTIONS = [
+    *[(v, r) for v, r in BAD_DURATIONS if "at least 1s" not in r and "at most 30" not in r],
+    ('"59m"', "at least 1h"),
+    ("3599", "at least 1h"),
+    ('"3651d"', "at most 3650d"),
+    ("1e300", "at most 3650d"),
+]
+
+
+@pytest.mark.parametrize(("value", "reason"), BAD_RETENTIONS)
+def test_bad_retentions_are_refused_with_the_key_and_reason(
+    tmp_path: Path, value: str, reason: str
+) -> None:
+    err = refused(config_with(tmp_path, "storage", "keep_crawl_runs", value))
+    assert (err.key, len(err.problems)) == ("storage.keep_crawl_runs", 1)
+    assert reason in err.reason
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [('"1h"', 3600.0), ("3600", 3600.0), ('"90d"', 90 * 86400.0), ('"3650d"', 3650 * 86400.0)],
+)
+def test_retention_bounds_are_inclusive(tmp_path: Path, value: str, seconds: float) -> None:
+    path = config_with(tmp_path, "storage", "keep_crawl_runs", value)
+    assert load_config(path).storage.keep_crawl_runs == seconds
+
+
+def test_the_environments_database_keeps_the_files_other_storage_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = config_with(tmp_path, "storage", "keep_crawl_runs", '"90d"')
+    monkeypatch.setenv("VIGIE_STORAGE_URL", "postgresql://u@db/vigie")
+    storage = load_config(path).storage
+    assert (storage.url, storage.keep_crawl_runs) == (
+        "postgresql+psycopg://u@db/vigie",
+        90 * 86400.0,
+    )
+    monkeypatch.delenv("VIGIE_STORAGE_URL")
+    assert load_config(
+        config_with(tmp_path, "crawler", "timeout", "5")
+    ).storage.keep_crawl_runs == (14 * 86400.0)
+
+
 def test_storage_url_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = config_with(tmp_path, "storage", "url", '"sqlite:///beside-the-config.db"')
     monkeypatch.chdir(tmp_path)

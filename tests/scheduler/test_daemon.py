@@ -286,3 +286,47 @@ def test_retry_after_backs_the_source_off(tmp_path: Path) -> None:
         assert row["failures"] == 1 and row["backoff_until"] is not None
     finally:
         site.stop()
+
+
+def _crawl_runs_started(config: Path) -> list[str]:
+    with sqlite3.connect(f"file:{db_path(config)}?mode=ro", uri=True, timeout=10) as conn:
+        return [r[0] for r in conn.execute("SELECT started_at FROM crawl_runs ORDER BY id")]
+
+
+def test_the_daemon_prunes_old_crawl_records_and_keeps_the_rest(tmp_path: Path) -> None:
+    """`[storage] keep_crawl_runs`: records older go at start (then hourly); recent ones,
+    the posts and the daemon's own polls stay."""
+    site = Newsroom()
+    site.start()
+    try:
+        config = write_config(
+            tmp_path / "config.toml",
+            newsroom_sources(site, interval="1h")[:1],
+            storage={"keep_crawl_runs": "30d"},
+        )
+        run_vigie(config, "run", "--once")  # the store, one source, one poll
+        with sqlite3.connect(db_path(config)) as conn:
+            sid = conn.execute("SELECT id FROM sources").fetchone()[0]
+            old = [(sid, f"2020-01-{d:02d} 10:00:00.000000", "ok") for d in range(1, 29)]
+            conn.executemany(
+                "INSERT INTO crawl_runs (source_id, started_at, finished_at, status, pages, "
+                "new, changed, unchanged, duration_ms) VALUES (?, ?, ?, ?, 1, 0, 0, 0, 1)",
+                [(s, t, t, st) for s, t, st in old],
+            )
+        recent = [t for t in _crawl_runs_started(config) if not t.startswith("2020")]
+        assert len(recent) == 1
+        daemon = DaemonProcess(config)
+        try:
+            wait_for(
+                lambda: not any(t.startswith("2020") for t in _crawl_runs_started(config)),
+                60,
+                "the old records pruned",
+            )
+            assert "28 crawl records pruned" in daemon.output()
+            assert daemon.stop()[0] == 0
+        finally:
+            daemon.kill()
+        assert _crawl_runs_started(config)[0] == recent[0]
+        assert count_updates(config, "live-jsonld") > 0
+    finally:
+        site.stop()

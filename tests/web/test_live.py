@@ -298,6 +298,37 @@ def test_a_render_that_fails_costs_only_its_kind_of_page(tmp_path: Path) -> None
     assert all(b"event: update" in g for g in got), got
 
 
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_serve_asked_to_stop_ends_with_success(tmp_path: Path, stop: int) -> None:
+    url = f"sqlite:///{tmp_path / 'vigie.db'}"
+    seed_web(url)
+    port = free_port()
+    config = write_config(tmp_path, url)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vigie", "--config", str(config), "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.2)
+        proc.send_signal(stop)
+        _, err = proc.communicate(timeout=WAIT)
+        assert proc.returncode == 0, err
+        assert b"Traceback" not in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_serve_stops_promptly_with_live_pages_open(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'vigie.db'}"
     seed_web(url)
@@ -324,9 +355,8 @@ def test_serve_stops_promptly_with_live_pages_open(tmp_path: Path) -> None:
                 stream = opened.enter_context(client.stream("GET", f"{base}/live"))
                 assert next(stream.iter_lines()).startswith("retry:")
             proc.terminate()
-            # within the grace given to open streams; uvicorn ends by the signal it caught
-            # (as it does with no page open)
-            assert proc.wait(timeout=WAIT) in (0, -signal.SIGTERM)
+            # within the grace given to open streams, and a stop asked for is a success
+            assert proc.wait(timeout=WAIT) == 0
     finally:
         if proc.poll() is None:
             proc.kill()

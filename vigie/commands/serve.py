@@ -3,7 +3,10 @@ HTTP API and Atom feeds, vigie/api.py) and `reindex` (the full-text index rebuil
 
 from __future__ import annotations
 
+import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -33,7 +36,7 @@ def serve(
             "anyone who reaches this port can read the store",
             err=True,
         )
-    with open_store(cfg) as store:
+    with open_store(cfg) as store, _stop_is_success():
         try:
             # Live pages keep their streams open: on SIGTERM they get a few seconds.
             uvicorn.run(
@@ -46,6 +49,26 @@ def serve(
         except SystemExit as exc:
             if exc.code not in (0, None):
                 raise fail(f"serve: cannot serve on {host}:{port}", 1) from None
+
+
+@contextmanager
+def _stop_is_success() -> Iterator[None]:
+    """SIGTERM and SIGINT are how `serve` is meant to end: exit 0, as `vigie run` does.
+    uvicorn shuts down gracefully on either, then raises the signal again under the
+    handlers it found; these take it (the defaults would end the process by the signal,
+    -15, or with a KeyboardInterrupt), and one arriving before uvicorn listens stops the
+    start-up the same way."""
+    stops = (signal.SIGTERM, signal.SIGINT)
+    previous = {s: signal.signal(s, _stopped) for s in stops}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _stopped(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _is_loopback(host: str) -> bool:
