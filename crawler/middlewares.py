@@ -95,6 +95,9 @@ class RetryAfterMiddleware:
         return downloader
 
 
+_NOT_FETCHED = object()
+
+
 class ExpiringRobotsTxtMiddleware(RobotsTxtMiddleware):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
@@ -103,9 +106,9 @@ class ExpiringRobotsTxtMiddleware(RobotsTxtMiddleware):
 
     async def robot_parser(self, request: Request) -> Any:
         netloc = urlparse_cached(request).netloc
-        cached = self._parsers.get(netloc, Deferred())
-        expired = time.monotonic() - self._fetched.get(netloc, 0.0) > self._ttl
-        if not isinstance(cached, Deferred) and expired:
+        cached = self._parsers.get(netloc, _NOT_FETCHED)  # None: robots.txt failed
+        fetched = cached is not _NOT_FETCHED and not isinstance(cached, Deferred)
+        if fetched and time.monotonic() - self._fetched.get(netloc, 0.0) > self._ttl:
             del self._parsers[netloc]
         if netloc not in self._parsers:
             self._fetched[netloc] = time.monotonic()

@@ -141,13 +141,25 @@ def refusal(url: object, base: str | None = None) -> str | None:
         return f"not a link ({type(url).__name__})"
     if len(url) > MAX_URL_LENGTH:
         return f"longer than {MAX_URL_LENGTH} characters"
-    web_form = base is None and url.startswith(("http://", "https://"))
-    found = url if web_form else canonical_url(url, base)
+    if base is None and url.startswith(("http://", "https://")):
+        # What remains to judge is in the scheme and the host: judged once per origin.
+        end = _NETLOC_END_RE.search(url, url.index("//") + 2)
+        return _host_refusal(url[: end.start()] if end else url)
+    found = canonical_url(url, base)
     scheme = scheme_of(found)
     if scheme not in WEB_SCHEMES:
         return f"scheme {scheme[:20]!r} refused" if scheme else "not an absolute link"
     if len(found) > MAX_URL_LENGTH:
         return f"longer than {MAX_URL_LENGTH} characters"
+    return _host_refusal.__wrapped__(found)
+
+
+_NETLOC_END_RE = re.compile("[/?#]")  # where urlsplit ends the host part
+
+
+@lru_cache(maxsize=1024)
+def _host_refusal(found: str) -> str | None:
+    """Why an http(s) URL's host part is refused (urlsplit raises, or there is none)."""
     try:
         parts = urlsplit(found)
         parts.port  # noqa: B018 (raises for a port that is not a number)

@@ -181,7 +181,8 @@ class PollSteps:
         schedule = self._schedule(poll, counts, now)
         crawl = FinishedCrawl(poll.source_id, poll.result, counts, schedule)
         record_crawls(session, [crawl], now=now, worker=self.worker)
-        return Stored(counts, schedule, self._alert(session, poll, counts, schedule, now))
+        alerts = self._alert(session, self.alerts(), poll, counts, schedule, now)
+        return Stored(counts, schedule, alerts)
 
     def finish_quiet(self, session: Session, polls: list[PollEnd]) -> list[Stored]:
         """`finish` for crawls without posts (most polls: unchanged pages, errors), of a
@@ -203,10 +204,13 @@ class PollSteps:
         ]
         if crawls:
             record_crawls(session, crawls, now=now, worker=self.worker)
+        setup = self.alerts()  # once for the batch: a hundred polls, one transaction
         return [
             s
             if s.superseded
-            else Stored(s.counts, s.schedule, self._alert(session, p, s.counts, s.schedule, now))
+            else Stored(
+                s.counts, s.schedule, self._alert(session, setup, p, s.counts, s.schedule, now)
+            )
             for p, s in zip(polls, stored, strict=True)
         ]
 
@@ -239,6 +243,7 @@ class PollSteps:
     def _alert(
         self,
         session: Session,
+        setup: AlertSetup | None,
         poll: PollEnd,
         counts: SaveCounts,
         schedule: dict[str, Any],
@@ -247,7 +252,7 @@ class PollSteps:
         """The crawl's alert events, in its transaction; how many."""
         return record_crawl(
             session,
-            self.alerts(),
+            setup,
             source_id=poll.source_id,
             source=poll.result.source,
             result=poll.result,

@@ -118,7 +118,7 @@ _TITLE_CLASSES = ("title", "headline")
 
 def _by_heading(root: etree._Element) -> list[etree._Element]:
     out = []
-    for heading in [*root.iter(*_HEADING_TAGS), *root.xpath("//*[@role='heading']")]:
+    for heading in [*root.iter(*_HEADING_TAGS), *root.xpath("//@role[.='heading']/..")]:
         text = "".join(heading.itertext())
         if len(text) > 80 or not any(w in text.lower() for w in _TITLE_WORDS):
             continue
@@ -226,13 +226,13 @@ def summary_lists(
     """Lists outside the posts whose items repeat the headlines of two posts or more (at least
     half of the items): a summary of the key moments without a name."""
     headlines = {loose_key(p.headline) for p, _ in posts if p.headline}
-    inside = {d for _, el in posts if el is not None for d in el.iter()}
     found = Highlights()
     if len(headlines) < 2:
         return found
+    elements = {el for _, el in posts if el is not None}
     for block in root.iter("ul", "ol"):
-        if block in inside:
-            continue
+        if block in elements or any(a in elements for a in block.iterancestors()):
+            continue  # inside a post
         items = [_item_headline(" ".join(li.itertext())) for li in block.iter("li")]
         shown = [t for t in items if t in headlines]
         if len(shown) >= 2 and len(shown) * 2 >= len(items):

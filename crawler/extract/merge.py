@@ -69,7 +69,7 @@ class IdIndex:
 
     def __init__(self, root: etree._Element) -> None:
         self.exact: dict[str, etree._Element] = {}
-        for el in root.xpath("//*[@id]"):
+        for el in root.xpath("//@id/.."):  # "//*[@id]", by the attributes: faster
             self.exact.setdefault(el.get("id", ""), el)
         self._tails: dict[str, set[str]] | None = None
 

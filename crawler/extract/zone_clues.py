@@ -111,6 +111,12 @@ _STATEMENTS = [
 # "(UTC)", "(heure de Paris)" as a label of a heading or a note, not after a clock.
 _LABEL_RE = re.compile(r"\(\s*(?P<z>[a-z][a-z .-]{0,30})\s*\)")
 _STATEMENT_HINT_RE = re.compile(r"time|heure|horaire|zeit|\(", re.IGNORECASE)
+# The hint without IGNORECASE (which makes it scan some 5 times slower), on the lowered text:
+# it finds every text the hint finds ("I" lowers to "i", "İ" to "i" and a combining dot, "ı"
+# stays) and a few more, which the hint then judges.
+_LOWERED_HINT_RE = re.compile(
+    "t(?:i\u0307?|\u0131)me|heure|hora(?:i\u0307?|\u0131)re|ze(?:i\u0307?|\u0131)t|\\("
+)
 MAX_STATEMENT = 160  # a statement is a short note or label, not a paragraph
 _COMBINING_RE = re.compile("[\u0300-\u036f]")
 _LEADING_RE = re.compile(r"^(?:the|la|le|les|l'|der|die|das|en|in)\s+")
@@ -155,12 +161,19 @@ def zone_named(words: str) -> str | None:
 
 def may_state_zone(text: str) -> bool:
     """A cheap first look: could this text be a zone statement?"""
-    return len(text) <= MAX_STATEMENT and _STATEMENT_HINT_RE.search(text) is not None
+    return len(text) <= MAX_STATEMENT and _hinted(text)
+
+
+def _hinted(text: str) -> bool:
+    return (
+        _LOWERED_HINT_RE.search(text.lower()) is not None
+        and _STATEMENT_HINT_RE.search(text) is not None
+    )
 
 
 def statement_zone(text: str) -> tuple[str, str] | None:
     """(zone, the statement) when a short text says which zone the page's times are in."""
-    if not text or len(text) > MAX_STATEMENT or not _STATEMENT_HINT_RE.search(text):
+    if not text or len(text) > MAX_STATEMENT or not _hinted(text):
         return None
     folded = fold(text)
     for regex in _STATEMENTS:

@@ -90,6 +90,15 @@ def test_cleaning_removes_exactly_the_unsafe_characters(text: str) -> None:
     assert cleaned == "".join(expected)
 
 
+@pytest.mark.parametrize("bad", ["\U0001fffe", "\U0010ffff", "\x00", "\ud800", "\ufdd0"])
+@pytest.mark.parametrize("around", ["", "déjà ", "\U0001f600 ", "a\u00a0b\u202f"])
+def test_an_unsafe_character_goes_beside_any_other_text(bad: str, around: str) -> None:
+    # the cleaning looks at a text past the BMP (an emoji) apart from one within it
+    assert clean_text(f"{around}x{bad}y{around}") == f"{around}xy{around}"
+    assert has_unsafe(f"{around}{bad}")
+    assert not has_unsafe(f"{around}xy")
+
+
 # --- where pages hide them --------------------------------------------------------------------
 
 

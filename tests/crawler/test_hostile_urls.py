@@ -9,6 +9,7 @@ import asyncio
 import html
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given, settings
@@ -92,6 +93,26 @@ def test_any_text_gives_a_web_url_or_nothing(text: str, base: str | None) -> Non
         assert url.startswith(("http://", "https://"))
         assert len(url) <= MAX_URL_LENGTH
         assert not set(url) & set("\t\n\r")
+
+
+_HOST_PARTS = st.text(
+    alphabet=st.sampled_from(list("ab1:@[]/?#.%\t\n\r -\uff03\u2100")), max_size=40
+)
+
+
+@given(st.sampled_from(["http://", "https://"]), _HOST_PARTS, st.text(max_size=40))
+@settings(deadline=None)  # timings vary on a shared machine
+def test_an_http_link_is_judged_by_its_whole_host_part(scheme: str, host: str, rest: str) -> None:
+    # refusal() judges an http(s) link by its part up to the path (once per host): the same
+    # verdict as urlsplit on the whole link, whatever the path, tabs or brackets hold.
+    url = scheme + host + rest
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises for a port that is not a number)
+        expected = None if parts.hostname else "no host"
+    except ValueError:
+        expected = "invalid port or host"
+    assert refusal(url) == expected
 
 
 @given(

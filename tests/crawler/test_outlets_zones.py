@@ -7,15 +7,25 @@ a warning. A configured zone always wins; `probe` says which zone and why.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawler.extract.page import extract_page, parse_html
-from crawler.extract.zone_clues import domain_zone, language_zone, statement_zone, zone_named
+from crawler.extract.zone_clues import (
+    MAX_STATEMENT,
+    domain_zone,
+    language_zone,
+    may_state_zone,
+    statement_zone,
+    zone_named,
+)
 from crawler.extract.zones import infer_zone
 from tests.crawler.outlet_pages import NOW, shell
 from tests.newsroom.server import Newsroom
@@ -184,3 +194,19 @@ def test_probe_shows_the_zone_and_why(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "zone:  Europe/London (the page says 'All times are UK.')" in proc.stdout
     assert "path:  detected" in proc.stdout
+
+
+_HINT = re.compile(r"time|heure|horaire|zeit|\(", re.IGNORECASE)
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("TIMEHURAOZtimehuraoz( \u0130\u0131\u0307\u212a")),
+        max_size=170,
+    )
+)
+@settings(deadline=None)  # timings vary on a shared machine
+def test_the_quick_look_for_a_statement_misses_none(text: str) -> None:
+    # may_state_zone lowers the text before its case-sensitive look ("İ", "ı" included)
+    expected = len(text) <= MAX_STATEMENT and _HINT.search(text) is not None
+    assert may_state_zone(text) == expected
