@@ -13,7 +13,7 @@ import inspect
 import logging
 import signal
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -37,6 +37,7 @@ log = logging.getLogger("vigie.cluster")
 
 ROLES = ("scheduler", "worker", "all")
 PRUNE_EVERY = 60.0
+RETENTION_AFTER = timedelta(seconds=60)
 RETRY_EVERY = 2.0  # seconds between tries of a start-up step the database refused
 
 
@@ -116,16 +117,17 @@ class ClusterNode:
         self.timer = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=UTC)
         now = datetime.now(UTC)
         every = (
-            (self.dispatcher.tick, self.cluster.tick),
-            (self.dispatcher.recover, self.cluster.heartbeat),
-            (self.dispatcher.prune, PRUNE_EVERY),
-            (self._forget_old_polls, retention.EVERY),
+            (self.dispatcher.tick, self.cluster.tick, now),
+            (self.dispatcher.recover, self.cluster.heartbeat, now),
+            (self.dispatcher.prune, PRUNE_EVERY, now),
+            # Once the first ticks have told whether this scheduler is the active one.
+            (self._forget_old_polls, retention.EVERY, now + RETENTION_AFTER),
         )
-        for job, seconds in every:
+        for job, seconds, first in every:
             self.timer.add_job(
                 job,
                 IntervalTrigger(seconds=seconds),
-                next_run_time=now,
+                next_run_time=first,
                 max_instances=1,
                 coalesce=True,
                 misfire_grace_time=None,
@@ -134,11 +136,19 @@ class ClusterNode:
 
     async def _forget_old_polls(self) -> None:
         """The active scheduler prunes the crawl records, as the one daemon does."""
-        if self.dispatcher is None or not self.dispatcher.leader.active:
+        dispatcher = self.dispatcher
+        if dispatcher is None or not dispatcher.leader.active:
             return
+
+        def stopped() -> bool:  # between two batches: a stop, or another scheduler active
+            return self.stop_event.is_set() or not dispatcher.leader.active
+
         try:
             pruned = await retention.prune_once(
-                self._in_transaction, self.config.storage.keep_crawl_runs, datetime.now(UTC)
+                self._in_transaction,
+                self.config.storage.keep_crawl_runs,
+                datetime.now(UTC),
+                stopped,
             )
             if pruned:
                 log.info("retention: %d crawl records pruned", pruned)

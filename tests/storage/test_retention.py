@@ -65,3 +65,17 @@ def test_pruning_keeps_sources_and_their_state(store: Store) -> None:
         assert session.get(Source, sid) is not None
         assert session.scalar(select(func.count()).select_from(Update)) == 0
     assert _left(store) == []
+
+
+def test_records_dated_later_are_not_in_the_way(store: Store) -> None:
+    """A clock that ran ahead then was set right left low ids with later dates: the old
+    records behind them still go, batch after full batch."""
+    _runs(store, [-365.0] * 12 + [60.0] * 25)
+    before = NOW - timedelta(days=30)
+    with store.session() as session:
+        assert prune_crawl_runs_batch(session, before, batch=10) == 10
+    with store.session() as session:
+        assert prune_crawl_runs_batch(session, before, batch=10) == 10
+    with store.session() as session:
+        assert prune_crawl_runs_batch(session, before, batch=10) == 5
+    assert _left(store) == [NOW + timedelta(days=365)] * 12
