@@ -24,7 +24,20 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from bench.common import ROOT, SIZES, Metric, Sizes, machine
 
-BENCHMARKS = ("poll", "ingest", "repoll", "neardup", "search", "memory", "web", "alerts", "startup")
+BENCHMARKS = (
+    "poll",
+    "ingest",
+    "repoll",
+    "neardup",
+    "search",
+    "memory",
+    "web",
+    "alerts",
+    "startup",
+    "punctuality",
+    "growth",
+    "peer",
+)
 
 
 def _progress(message: str) -> None:
@@ -69,6 +82,18 @@ def run_one(name: str, sizes: Sizes, *, with_pg: bool) -> list[Metric]:
         from bench import startup
 
         return startup.bench(sizes, log=_progress)
+    if name == "punctuality":
+        from bench import punctuality
+
+        return punctuality.bench(sizes)
+    if name == "growth":
+        from bench import growth
+
+        return growth.bench(sizes, log=_progress)
+    if name == "peer":
+        from bench import peer
+
+        return peer.bench(sizes, log=_progress)
     raise ValueError(f"unknown benchmark {name!r}")
 
 
