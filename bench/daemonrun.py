@@ -88,3 +88,20 @@ def watch_daemon(
     if len(run.samples) < 3:
         raise RuntimeError(f"the daemon stopped early:\n{run.tail}")
     return run
+
+
+def mean_between(samples: list[tuple[float, float]], lo: float, hi: float) -> float:
+    """The mean of the samples (t, value) taken between lo and hi; NaN if none."""
+    values = [v for t, v in samples if lo <= t <= hi]
+    return sum(values) / len(values) if values else float("nan")
+
+
+def slope_between(samples: list[tuple[float, float]], lo: float, hi: float) -> float:
+    """MiB per minute, least squares over [lo, hi]."""
+    pts = [(t, v) for t, v in samples if lo <= t <= hi]
+    if len(pts) < 2:
+        return float("nan")
+    mt = sum(t for t, _ in pts) / len(pts)
+    mv = sum(v for _, v in pts) / len(pts)
+    var = sum((t - mt) ** 2 for t, _ in pts)
+    return 60.0 * sum((t - mt) * (v - mv) for t, v in pts) / var if var else 0.0

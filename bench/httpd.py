@@ -9,7 +9,8 @@ If-None-Match names the current one gets 304 with no body. Two sites:
   a thousand sources that change now and then (the memory bench);
 - `mixed`: the same paths, answering as real servers do, drawn per request: 80% the page
   unchanged (304 to its ETag), 15% a new post, 5% trouble (a 500, a 503, an answer a few
-  seconds late, or none before the client's timeout) — the punctuality bench;
+  seconds late, or none before the client's timeout) — the punctuality bench; `/_stats`
+  counts what it answered;
 - `peer`: the same paths, pages that change only when told: `/_change/K` adds a post to
   every K-th source (the peer comparison's rounds).
 
@@ -21,11 +22,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import subprocess
 import sys
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,22 +130,30 @@ class MixedSite:
         self.sources = sources
         self.counts = [5] * sources
         self.rng = random.Random(seed)
+        self.answered: Counter[str] = Counter()
 
     def __call__(self, path: str) -> Answer | Paused:
+        if path == "/_stats":  # what was answered so far, for the bench's note
+            return 200, "application/json", json.dumps(self.answered).encode(), '"stats"'
         found = newsroom_path(path, self.sources)
         if found is None:
             return NOT_FOUND
         kind, n = found
         draw = self.rng.random()
         if draw < 0.05:  # trouble: 500, 503, slow, no answer in time (a quarter each)
-            trouble = int(draw / 0.0125)
-            if trouble == 0:
+            trouble = ("500", "503", "slow", "hung")[int(draw / 0.0125)]
+            self.answered[trouble] += 1
+            if trouble == "500":
                 return 500, "text/plain", b"internal error", '"e500"'
-            if trouble == 1:
+            if trouble == "503":
                 return 503, "text/plain", b"busy", '"e503"'
-            return Paused(SLOW if trouble == 2 else HANG, newsroom_answer(kind, n, self.counts[n]))
+            pause = SLOW if trouble == "slow" else HANG
+            return Paused(pause, newsroom_answer(kind, n, self.counts[n]))
         if draw < 0.20:
             self.counts[n] += 1
+            self.answered["new post"] += 1
+        else:
+            self.answered["unchanged"] += 1
         return newsroom_answer(kind, n, self.counts[n])
 
 
@@ -223,6 +234,9 @@ class Server:
                     break
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
+        except asyncio.CancelledError:
+            pass  # the server stops with answers still paused: end them quietly (asyncio
+            # would print each cancelled connection's traceback)
         finally:
             writer.close()
 

@@ -23,7 +23,7 @@ from sqlalchemy import update
 
 from bench import httpd
 from bench.common import Metric, Sizes, workdir
-from bench.daemonrun import watch_daemon
+from bench.daemonrun import mean_between, slope_between, watch_daemon
 from storage.db import Store
 from storage.models import Source
 from storage.sources import ensure_sources
@@ -83,22 +83,6 @@ def _crawls(db: Path) -> dict[str, int]:
     return {str(s): int(n) for s, n in rows} | {"updates": int(updates)}
 
 
-def _mean(samples: list[tuple[float, float]], lo: float, hi: float) -> float:
-    values = [v for t, v in samples if lo <= t <= hi]
-    return sum(values) / len(values) if values else float("nan")
-
-
-def _slope(samples: list[tuple[float, float]], lo: float, hi: float) -> float:
-    """MiB per minute, least squares over [lo, hi]."""
-    pts = [(t, v) for t, v in samples if lo <= t <= hi]
-    if len(pts) < 2:
-        return float("nan")
-    mt = sum(t for t, _ in pts) / len(pts)
-    mv = sum(v for _, v in pts) / len(pts)
-    var = sum((t - mt) ** 2 for t, _ in pts)
-    return 60.0 * sum((t - mt) * (v - mv) for t, v in pts) / var if var else 0.0
-
-
 def bench(sizes: Sizes) -> list[Metric]:
     n = sizes.memory_sources
     lo, hi = sizes.memory_window
@@ -113,9 +97,9 @@ def bench(sizes: Sizes) -> list[Metric]:
             samples, peak, tail = run.rss(), run.peak_mb, run.tail
             crawls = _crawls(folder / "vigie.db")
     errors = crawls.get("error", 0)
-    start = _mean(samples, lo - 10, lo + 10)
-    end = _mean(samples, hi - 20, hi)
-    slope = _slope(samples, lo, hi)
+    start = mean_between(samples, lo - 10, lo + 10)
+    end = mean_between(samples, hi - 20, hi)
+    slope = slope_between(samples, lo, hi)
     polls = sum(v for k, v in crawls.items() if k != "updates")
     note = (
         f"{n} sources (interval {sizes.memory_interval}) for {sizes.memory_seconds:.0f}s: "
