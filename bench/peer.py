@@ -98,6 +98,8 @@ def vigie_rounds(base: str, count: int) -> dict[str, Any]:
                     if name == "changed":
                         await asyncio.to_thread(_change, base)
                     tries = UNCHANGED_TRIES if name == "unchanged" else 1
+                    if name == "unchanged":
+                        await bare.fetch(etags)  # its robots.txt and connections, as vigie's
                     mine, floor = [], []
                     for _ in range(tries):  # unchanged: alternating with the bare floor
                         cpu, start = time.process_time(), time.perf_counter()
@@ -122,11 +124,20 @@ def vigie_rounds(base: str, count: int) -> dict[str, Any]:
     return result
 
 
-def changedetection_path() -> str | None:
+def changedetection_path() -> tuple[str | None, str]:
+    """(its executable, "") or (None, why not)."""
     given = os.environ.get("VIGIE_BENCH_CHANGEDETECTION")
     if given:
-        return given if os.access(given, os.X_OK) else None
-    return shutil.which("changedetection.io")
+        if os.access(given, os.X_OK):
+            return given, ""
+        return None, f"VIGIE_BENCH_CHANGEDETECTION={given!r} is not an executable"
+    found = shutil.which("changedetection.io")
+    if found:
+        return found, ""
+    return (
+        None,
+        "changedetection.io is not installed (not on PATH, VIGIE_BENCH_CHANGEDETECTION unset)",
+    )
 
 
 class ChangeDetection:
@@ -239,21 +250,17 @@ def peer_rounds(exe: str, base: str, count: int) -> dict[str, tuple[float, float
 def bench(sizes: Sizes, log: Callable[[str], None] = print) -> list[Metric]:
     n = sizes.peer_pages
     metrics = []
-    exe = changedetection_path()
+    exe, skipped = changedetection_path()
     with httpd.running("peer", "--sources", str(n)) as base:
         ours = vigie_rounds(base, n)
     peer: dict[str, tuple[float, float]] = {}
-    skipped = ""
-    version = peer_version(exe) if exe else ""
-    if exe is None:
-        skipped = (
-            "changedetection.io is not installed (not on PATH, VIGIE_BENCH_CHANGEDETECTION unset)"
-        )
-    else:
+    version = ""
+    if exe is not None:
         with httpd.running("peer", "--sources", str(n)) as base:
             try:
+                version = peer_version(exe)
                 peer = peer_rounds(exe, base, n)
-            except (RuntimeError, OSError) as exc:
+            except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
                 skipped = f"changedetection.io failed: {exc}"
     if skipped:
         log(f"  peer: skipped: {skipped}")
