@@ -17,7 +17,6 @@ the 20 sources. Target: p95 < 2 s.
 from __future__ import annotations
 
 import random
-import subprocess
 import sys
 import threading
 import time
@@ -29,7 +28,8 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bench import corpus, httpd
-from bench.common import ROOT, Metric, Sizes, percentile, quiet_gc, workdir
+from bench.common import Metric, Sizes, percentile, quiet_gc, workdir
+from bench.daemonrun import watch_daemon
 from bench.ingest import CONTENT_TYPE, SOURCES, _url, pages
 from crawler.documents import extract_document
 from crawler.models import CrawlResult, SourceSpec
@@ -214,15 +214,7 @@ def _latencies(sources: int, seconds: float, interval: str) -> tuple[list[float]
         httpd.running("newsroom", "--sources", str(sources), "--every", str(LATENCY_EVERY)) as base,
     ):
         config = _config(folder, base, sources, receiver.url, interval)
-        log_path = folder / "daemon.log"
-        with open(log_path, "w", encoding="utf-8") as log:
-            cmd = [sys.executable, "-m", "vigie", "--config", str(config), "--log-level"]
-            proc = subprocess.Popen([*cmd, "warning", "run"], cwd=ROOT, stdout=log, stderr=log)
-            try:
-                time.sleep(seconds)
-            finally:
-                proc.terminate()
-                proc.wait(timeout=30)
+        tail = watch_daemon(config, seconds).tail[-500:]
         store = Store(f"sqlite:///{folder / 'vigie.db'}", create=False)
         try:
             with store.read_session() as session:
@@ -236,7 +228,6 @@ def _latencies(sources: int, seconds: float, interval: str) -> tuple[list[float]
                 }
         finally:
             store.close()
-        tail = log_path.read_text(encoding="utf-8")[-500:]
     found = [receiver.arrived[k] - made[k].timestamp() for k in made if k in receiver.arrived]
     receiver.server.shutdown()
     return found, tail

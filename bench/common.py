@@ -44,6 +44,13 @@ class Sizes:
     memory_window: tuple[float, float]  # growth is measured between these two times (s)
     memory_interval: str  # the sources' poll interval in the daemon's config
     memory_baseline_seconds: float  # how long the one-source daemon of the baseline runs
+    punctuality: tuple[int, float, str]  # sources, seconds of daemon, poll interval
+    punctuality_baseline: tuple[int, float, str]  # the same for the small daemon of the baseline
+    punctuality_rss_from: float  # RSS growth is measured from this time (s) to the end
+    growth_stores: tuple[int, ...]  # stored updates the cost curve is measured at
+    growth_ingest_posts: int  # new posts ingested into each store
+    growth_rounds: int  # re-polls timed at each size
+    peer_pages: int  # live blogs of the peer comparison
 
 
 SIZES = {
@@ -63,6 +70,13 @@ SIZES = {
         memory_window=(4.0, 12.0),
         memory_interval="2s",
         memory_baseline_seconds=5.0,
+        punctuality=(20, 20.0, "4s"),
+        punctuality_baseline=(5, 10.0, "3s"),
+        punctuality_rss_from=8.0,
+        growth_stores=(300, 3_000),
+        growth_ingest_posts=200,
+        growth_rounds=2,
+        peer_pages=20,
     ),
     "quick": Sizes(
         label="quick",
@@ -80,6 +94,13 @@ SIZES = {
         memory_window=(15.0, 40.0),
         memory_interval="10s",
         memory_baseline_seconds=10.0,
+        punctuality=(1_000, 180.0, "1m"),
+        punctuality_baseline=(20, 60.0, "15s"),
+        punctuality_rss_from=120.0,
+        growth_stores=(10_000, 100_000),
+        growth_ingest_posts=5_000,
+        growth_rounds=3,
+        peer_pages=200,
     ),
     "full": Sizes(
         label="full",
@@ -97,6 +118,13 @@ SIZES = {
         memory_window=(120.0, 300.0),
         memory_interval="30s",
         memory_baseline_seconds=15.0,
+        punctuality=(1_000, 600.0, "1m"),
+        punctuality_baseline=(20, 150.0, "1m"),
+        punctuality_rss_from=120.0,
+        growth_stores=(10_000, 100_000, 1_000_000),
+        growth_ingest_posts=10_000,
+        growth_rounds=5,
+        peer_pages=200,
     ),
 }
 
@@ -181,9 +209,11 @@ def latency_metrics(
 
 
 def size_label(size: int) -> str:
-    """A store size as metric names carry it: 1m, 100k."""
+    """A store size as metric names carry it: 1m, 100k (300 below a thousand)."""
     if size >= 1_000_000 and size % 1_000_000 == 0:
         return f"{size // 1_000_000}m"
+    if size < 1000 or size % 1000:
+        return str(size)
     return f"{size // 1000}k"
 
 

@@ -15,18 +15,15 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import update
 
 from bench import httpd
-from bench.common import ROOT, Metric, Sizes, peak_rss_mb, rss_mb, workdir
+from bench.common import Metric, Sizes, workdir
+from bench.daemonrun import mean_between, slope_between, watch_daemon
 from storage.db import Store
 from storage.models import Source
 from storage.sources import ensure_sources
@@ -79,51 +76,6 @@ def write_config(folder: Path, base: str, count: int, interval: str) -> Path:
     return path
 
 
-def watch(config: Path, seconds: float) -> tuple[list[tuple[float, float]], float, str]:
-    """Run the daemon for `seconds`: (RSS samples (t, MiB), peak MiB, the log's tail)."""
-    log_path = config.parent / "daemon.log"
-    with open(log_path, "w", encoding="utf-8") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "vigie",
-                "--config",
-                str(config),
-                "--log-level",
-                "warning",
-                "run",
-            ],
-            cwd=ROOT,
-            stdout=log,
-            stderr=log,
-        )
-        samples: list[tuple[float, float]] = []
-        peak = 0.0
-        start = time.monotonic()
-        try:
-            while (now := time.monotonic() - start) < seconds:
-                if proc.poll() is not None:
-                    break
-                try:
-                    samples.append((now, rss_mb(proc.pid)))
-                    peak = peak_rss_mb(proc.pid)
-                except (OSError, RuntimeError):
-                    break
-                time.sleep(1.0)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-    tail = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
-    if len(samples) < 3:
-        raise RuntimeError(f"memory bench: the daemon stopped early:\n{tail}")
-    return samples, peak, tail
-
-
 def _crawls(db: Path) -> dict[str, int]:
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT status, count(*) FROM crawl_runs GROUP BY status").fetchall()
@@ -131,38 +83,23 @@ def _crawls(db: Path) -> dict[str, int]:
     return {str(s): int(n) for s, n in rows} | {"updates": int(updates)}
 
 
-def _mean(samples: list[tuple[float, float]], lo: float, hi: float) -> float:
-    values = [v for t, v in samples if lo <= t <= hi]
-    return sum(values) / len(values) if values else float("nan")
-
-
-def _slope(samples: list[tuple[float, float]], lo: float, hi: float) -> float:
-    """MiB per minute, least squares over [lo, hi]."""
-    pts = [(t, v) for t, v in samples if lo <= t <= hi]
-    if len(pts) < 2:
-        return float("nan")
-    mt = sum(t for t, _ in pts) / len(pts)
-    mv = sum(v for _, v in pts) / len(pts)
-    var = sum((t - mt) ** 2 for t, _ in pts)
-    return 60.0 * sum((t - mt) * (v - mv) for t, v in pts) / var if var else 0.0
-
-
 def bench(sizes: Sizes) -> list[Metric]:
     n = sizes.memory_sources
     lo, hi = sizes.memory_window
     with httpd.running("newsroom", "--sources", str(n), "--every", str(EVERY)) as base:
         with workdir("memory-base") as folder:
-            _, base_peak, _ = watch(
+            base_peak = watch_daemon(
                 write_config(folder, base, 1, sizes.memory_interval), sizes.memory_baseline_seconds
-            )
+            ).peak_mb
         with workdir("memory") as folder:
             config = write_config(folder, base, n, sizes.memory_interval)
-            samples, peak, tail = watch(config, sizes.memory_seconds)
+            run = watch_daemon(config, sizes.memory_seconds)
+            samples, peak, tail = run.rss(), run.peak_mb, run.tail
             crawls = _crawls(folder / "vigie.db")
     errors = crawls.get("error", 0)
-    start = _mean(samples, lo - 10, lo + 10)
-    end = _mean(samples, hi - 20, hi)
-    slope = _slope(samples, lo, hi)
+    start = mean_between(samples, lo - 10, lo + 10)
+    end = mean_between(samples, hi - 20, hi)
+    slope = slope_between(samples, lo, hi)
     polls = sum(v for k, v in crawls.items() if k != "updates")
     note = (
         f"{n} sources (interval {sizes.memory_interval}) for {sizes.memory_seconds:.0f}s: "

@@ -32,14 +32,14 @@ URL = "https://bench.invalid/live/big"
 CONTENT_TYPE = "text/html; charset=utf-8"
 
 
-def _pages(count: int) -> tuple[bytes, bytes]:
+def pages(count: int, seed: int = 77, url: str = URL) -> tuple[bytes, bytes]:
     """The page before and after one post (in the middle) was edited."""
-    posts = corpus.posts(77, count, corpus.BASE_TIME, timedelta(minutes=2))
+    posts = corpus.posts(seed, count, corpus.BASE_TIME, timedelta(minutes=2))
     middle = count // 2
-    after = [*posts[:middle], corpus.edited(posts[middle], 78), *posts[middle + 1 :]]
+    after = [*posts[:middle], corpus.edited(posts[middle], seed + 1), *posts[middle + 1 :]]
     return (
-        corpus.liveblog_page(URL, "Direct géant", posts).encode(),
-        corpus.liveblog_page(URL, "Direct géant", after).encode(),
+        corpus.liveblog_page(url, "Direct géant", posts).encode(),
+        corpus.liveblog_page(url, "Direct géant", after).encode(),
     )
 
 
@@ -51,7 +51,7 @@ def _floor(page: bytes) -> None:
 
 
 def bench(sizes: Sizes) -> list[Metric]:
-    first, second = _pages(sizes.repoll_posts)
+    first, second = pages(sizes.repoll_posts)
     spec = SourceSpec(name="big", url=URL, kind="liveblog")
     extract_t, dedup_t, floor_t = [], [], []
     written: list[tuple[int, int, int, int]] = []

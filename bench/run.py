@@ -4,8 +4,9 @@ Each benchmark runs in a child process of its own (a fresh interpreter: one reac
 memory or caches left over from another benchmark), prints nothing but progress on stderr,
 and hands its metrics back as JSON. The table goes to stdout; `--json OUT` writes
 `{"machine": {...}, "sizes": ..., "metrics": {NAME: {"value", "unit", "baseline", "ratio",
-"target", "ok", ...}}}`. Sizes: the full run (default), `--quick` (under 3 minutes once the
-100k store is cached), `--tiny` (seconds; for the smoke test).
+"target", "ok", ...}}}`. Sizes: the full run (default), `--quick` (about 10 minutes once the
+100k store is cached, 4 of them the punctuality daemon's), `--tiny` (seconds; for the smoke
+test).
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ BENCHMARKS = (
     "alerts",
     "startup",
     "disk",
+    "punctuality",
+    "growth",
+    "peer",
 )
 
 
@@ -84,6 +88,18 @@ def run_one(name: str, sizes: Sizes, *, with_pg: bool) -> list[Metric]:
         from bench import startup
 
         return startup.bench(sizes, log=_progress)
+    if name == "punctuality":
+        from bench import punctuality
+
+        return punctuality.bench(sizes)
+    if name == "growth":
+        from bench import growth
+
+        return growth.bench(sizes, log=_progress)
+    if name == "peer":
+        from bench import peer
+
+        return peer.bench(sizes, log=_progress)
     raise ValueError(f"unknown benchmark {name!r}")
 
 
@@ -143,7 +159,7 @@ def table(metrics: dict[str, dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="vigie's benchmarks")
     size = parser.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true", help="smaller sizes, under 3 minutes")
+    size.add_argument("--quick", action="store_true", help="smaller sizes, about 10 minutes")
     size.add_argument("--tiny", action="store_true", help="tiny sizes, to check the harness")
     size.add_argument("--sizes", choices=sorted(SIZES), help="a named size set")
     parser.add_argument("--only", action="append", choices=BENCHMARKS, help="run only these")

@@ -14,7 +14,21 @@ import pytest
 from tests.shared import ROOT
 
 KEYS = {"value", "unit", "baseline", "ratio", "target", "ok"}
-BENCHMARKS = ("poll", "ingest", "repoll", "neardup", "search", "memory", "web", "alerts", "startup")
+BENCHMARKS = (
+    "poll",
+    "ingest",
+    "repoll",
+    "neardup",
+    "search",
+    "memory",
+    "web",
+    "alerts",
+    "startup",
+    "disk",
+    "punctuality",
+    "growth",
+    "peer",
+)
 
 
 @pytest.mark.slow
