@@ -298,8 +298,8 @@ def test_a_render_that_fails_costs_only_its_kind_of_page(tmp_path: Path) -> None
     assert all(b"event: update" in g for g in got), got
 
 
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
-def test_serve_asked_to_stop_ends_with_success(tmp_path: Path, stop: int) -> None:
+def _serving(tmp_path: Path, stderr: int) -> tuple[subprocess.Popen[bytes], str]:
+    """`vigie serve` on a seeded store, once it answers; the process and its base URL."""
     url = f"sqlite:///{tmp_path / 'vigie.db'}"
     seed_web(url)
     port = free_port()
@@ -307,18 +307,27 @@ def test_serve_asked_to_stop_ends_with_success(tmp_path: Path, stop: int) -> Non
     proc = subprocess.Popen(
         [sys.executable, "-m", "vigie", "--config", str(config), "serve", "--port", str(port)],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
         env=os.environ | {"PYTHONUNBUFFERED": "1"},
     )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(base + "/openapi.json", timeout=2)
+            return proc, base
+        except httpx.TransportError:
+            if time.monotonic() >= deadline or proc.poll() is not None:
+                proc.kill()
+                proc.wait()
+                raise AssertionError("vigie serve did not answer within 60 s") from None
+            time.sleep(0.2)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_serve_asked_to_stop_ends_with_success(tmp_path: Path, stop: int) -> None:
+    proc, _ = _serving(tmp_path, subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline and proc.poll() is None
-                time.sleep(0.2)
         proc.send_signal(stop)
         _, err = proc.communicate(timeout=WAIT)
         assert proc.returncode == 0, err
@@ -330,26 +339,8 @@ def test_serve_asked_to_stop_ends_with_success(tmp_path: Path, stop: int) -> Non
 
 
 def test_serve_stops_promptly_with_live_pages_open(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'vigie.db'}"
-    seed_web(url)
-    port = free_port()
-    config = write_config(tmp_path, url)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "vigie", "--config", str(config), "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=os.environ | {"PYTHONUNBUFFERED": "1"},
-    )
+    proc, base = _serving(tmp_path, subprocess.DEVNULL)
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/openapi.json", timeout=2)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline and proc.poll() is None
-                time.sleep(0.2)
         with httpx.Client(timeout=WAIT) as client, contextlib.ExitStack() as opened:
             for _ in range(3):
                 stream = opened.enter_context(client.stream("GET", f"{base}/live"))
