@@ -30,10 +30,9 @@ from sqlalchemy import select, update
 from bench import corpus, httpd
 from bench.common import Metric, Sizes, percentile, quiet_gc, workdir
 from bench.daemonrun import watch_daemon
-from bench.ingest import CONTENT_TYPE, SOURCES, _url, pages
+from bench.ingest import CONTENT_TYPE, pages, register
 from crawler.documents import extract_document
-from crawler.models import CrawlResult, SourceSpec
-from storage import dedup
+from crawler.models import CrawlResult
 from storage.alert_match import Query, Watch, Watches
 from storage.crawls import save_crawl
 from storage.db import Store
@@ -71,10 +70,7 @@ def watches(seed: int = 7) -> Watches:
 
 def ingest(store: Store, total: int, per_page: int, watched: Watches | None) -> tuple[float, int]:
     """(seconds of extraction + dedup + store [+ the outbox step], events written)."""
-    with store.session() as session:
-        ids = ensure_sources(session, [(f"l{j}", _url(j), "liveblog") for j in range(SOURCES)])
-    specs = [SourceSpec(name=f"l{j}", url=_url(j), kind="liveblog") for j in range(SOURCES)]
-    dedup.lsh_bands(dedup.shingles("the first write", "warms the word-hash cache"))
+    ids, specs = register(store)
     elapsed = 0.0
     events = 0
     now = datetime.now(UTC)

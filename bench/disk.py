@@ -19,7 +19,7 @@ from collections.abc import Callable
 from sqlalchemy import text
 
 from bench.common import Metric, Sizes, workdir
-from bench.ingest import CONTENT_TYPE, SOURCES, _url, layout, pages, run_vigie
+from bench.ingest import CONTENT_TYPE, layout, pages, run_vigie, source_url
 from bench.pg import postgres
 from crawler.documents import extract_document
 from crawler.models import CrawlResult, SourceSpec
@@ -38,7 +38,7 @@ def fill(store: Store, sizes: Sizes) -> None:
     with store.session() as session:
         ids = dict(session.execute(text("SELECT name, id FROM sources")).all())
     for j, body in last.items():
-        spec = SourceSpec(name=f"l{j}", url=_url(j), kind="liveblog")
+        spec = SourceSpec(name=f"l{j}", url=source_url(j), kind="liveblog")
         page = extract_document(body, spec.url, spec, content_type=CONTENT_TYPE)
         posts = [
             dataclasses.replace(p, body=f"{p.body} Mise à jour {j}.{i}.")
@@ -160,6 +160,3 @@ def bench(sizes: Sizes, *, with_pg: bool = True) -> list[Metric]:
                 tables, size, posts = measure(make_db(), sizes, postgres_tables)
                 metrics += _metrics("postgresql", tables, size, posts)
     return metrics
-
-
-__all__ = ["SOURCES", "bench"]

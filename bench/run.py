@@ -12,6 +12,7 @@ test).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import subprocess
 import sys
@@ -25,21 +26,22 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from bench.common import ROOT, SIZES, Metric, Sizes, machine
 
-BENCHMARKS = (
-    "poll",
-    "ingest",
-    "repoll",
-    "neardup",
-    "search",
-    "memory",
-    "web",
-    "alerts",
-    "startup",
-    "disk",
-    "punctuality",
-    "growth",
-    "peer",
-)
+# name -> (its module in bench/, the keywords its `bench()` takes besides the sizes)
+BENCHMARKS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "poll": ("poll", ()),
+    "ingest": ("ingest", ("with_pg",)),
+    "repoll": ("repoll", ()),
+    "neardup": ("neardup", ("log",)),
+    "search": ("searching", ("log",)),
+    "memory": ("memory", ()),
+    "web": ("web", ("log",)),
+    "alerts": ("alerts", ()),
+    "startup": ("startup", ("log",)),
+    "disk": ("disk", ("with_pg",)),
+    "punctuality": ("punctuality", ()),
+    "growth": ("growth", ("log",)),
+    "peer": ("peer", ("log",)),
+}
 
 
 def _progress(message: str) -> None:
@@ -47,60 +49,11 @@ def _progress(message: str) -> None:
 
 
 def run_one(name: str, sizes: Sizes, *, with_pg: bool) -> list[Metric]:
-    """One benchmark in this process."""
-    if name == "poll":
-        from bench import poll
-
-        return poll.bench(sizes)
-    if name == "ingest":
-        from bench import ingest
-
-        return ingest.bench(sizes, with_pg=with_pg)
-    if name == "disk":
-        from bench import disk
-
-        return disk.bench(sizes, with_pg=with_pg)
-    if name == "repoll":
-        from bench import repoll
-
-        return repoll.bench(sizes)
-    if name == "neardup":
-        from bench import neardup
-
-        return neardup.bench(sizes, log=_progress)
-    if name == "search":
-        from bench import searching
-
-        return searching.bench(sizes, log=_progress)
-    if name == "memory":
-        from bench import memory
-
-        return memory.bench(sizes)
-    if name == "web":
-        from bench import web
-
-        return web.bench(sizes, log=_progress)
-    if name == "alerts":
-        from bench import alerts
-
-        return alerts.bench(sizes)
-    if name == "startup":
-        from bench import startup
-
-        return startup.bench(sizes, log=_progress)
-    if name == "punctuality":
-        from bench import punctuality
-
-        return punctuality.bench(sizes)
-    if name == "growth":
-        from bench import growth
-
-        return growth.bench(sizes, log=_progress)
-    if name == "peer":
-        from bench import peer
-
-        return peer.bench(sizes, log=_progress)
-    raise ValueError(f"unknown benchmark {name!r}")
+    """One benchmark in this process (its module imported only now)."""
+    module, wants = BENCHMARKS[name]
+    given = {"with_pg": with_pg, "log": _progress}
+    bench = importlib.import_module(f"bench.{module}").bench
+    return bench(sizes, **{key: given[key] for key in wants})  # type: ignore[no-any-return]
 
 
 def run_child(name: str, sizes: Sizes, *, with_pg: bool) -> dict[str, Any]:
@@ -162,10 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--quick", action="store_true", help="smaller sizes, about 10 minutes")
     size.add_argument("--tiny", action="store_true", help="tiny sizes, to check the harness")
     size.add_argument("--sizes", choices=sorted(SIZES), help="a named size set")
-    parser.add_argument("--only", action="append", choices=BENCHMARKS, help="run only these")
+    parser.add_argument("--only", action="append", choices=list(BENCHMARKS), help="run only these")
     parser.add_argument("--json", type=Path, help="write the results here as JSON")
     parser.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL figures")
-    parser.add_argument("--child", choices=BENCHMARKS, help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=list(BENCHMARKS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     label = args.sizes or ("quick" if args.quick else "tiny" if args.tiny else "full")
     sizes = SIZES[label]
