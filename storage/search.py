@@ -36,10 +36,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     Double,
     Select,
-    Subquery,
     cast,
     column,
     func,
@@ -215,8 +215,9 @@ def index_matches(dialect: str, query: SearchQuery, *, with_updates: bool = Fals
     return IndexMatches(stmt, fts.c.rowid, rank, fts.c.rowid.desc(), dialect)
 
 
-def newest_ranked(indexed: IndexMatches, stmt: Select[Any], size: int) -> Subquery:
-    """(id, rank) of the `size` newest matches of `stmt` (`indexed.stmt`, maybe narrowed).
+def newest_ranked(indexed: IndexMatches, stmt: Select[Any], size: int) -> CTE:
+    """(id, rank) of the `size` newest matches of `stmt` (`indexed.stmt`, maybe narrowed),
+    as a common table expression: a statement that reads it twice computes it once.
 
     bm25 can only be computed inside the FTS5 statement, so SQLite ranks in it; PostgreSQL
     would compute ts_rank_cd for every match before keeping the newest, so it ranks the
@@ -224,10 +225,10 @@ def newest_ranked(indexed: IndexMatches, stmt: Select[Any], size: int) -> Subque
     """
     if indexed.dialect != "postgresql":
         kept = stmt.add_columns(indexed.rank.label("rank"))
-        return kept.order_by(indexed.newest).limit(size).subquery("part")
+        return kept.order_by(indexed.newest).limit(size).cte("part")
     kept = stmt.order_by(indexed.newest).limit(size).subquery("kept")
     ranked = select(kept.c.id, indexed.rank.label("rank")).join(Update, Update.id == kept.c.id)
-    return ranked.subquery("part")
+    return ranked.cte("part")
 
 
 def matches_row(dialect: str, query: SearchQuery) -> ColumnElement[bool]:
