@@ -21,15 +21,22 @@ A step that raises is not allowed to take the others down with it: the transacti
 rolled back and every step of the batch is run again in a transaction of its own (a
 grouped one as a group of one), so each gets its own outcome, as when they were not
 batched. A crawl's writes stay atomic: they commit with their batch or not at all.
+
+`call`s (the alert sender's short transactions) do not wait for a batch: under load a
+batch of a hundred saves takes seconds, and a message that waited for one per step
+(pack, claim, record) came many seconds late. A batch running when a call comes commits
+the steps it has done, runs the call, and goes on with the rest in a new transaction:
+a call waits for one step at most, the polls lose one commit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -63,6 +70,16 @@ class _Step:
         return self.group(session, [self.item])[0]
 
 
+@dataclass(slots=True)
+class _Call:
+    """A `call` waiting for the store's thread: run by a batch between two of its steps,
+    or by a job of its own when no batch runs."""
+
+    fn: Callable[[], Any]
+    future: asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop
+
+
 class StoreQueue:
     """Runs `fn(session)` steps on the store's thread, batched while it is busy.
 
@@ -80,6 +97,7 @@ class StoreQueue:
         self._drains: set[asyncio.Task[None]] = set()
         self._coming = 0  # steps announced (`coming`), not asked for yet
         self._lingering: list[asyncio.Future[None]] = []
+        self._calls: deque[_Call] = deque()  # shared with the store's threads
 
     async def run(self, fn: Callable[[Session], T], *, alone: bool = False) -> T:
         """`fn(session)` in a store transaction shared with other steps (in one of its own
@@ -126,9 +144,34 @@ class StoreQueue:
             self._lingering.clear()
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """`fn(*args)` on the store's thread, outside any batch (it opens its own session)."""
+        """`fn(*args)` on the store's thread, outside any batch (it opens its own session),
+        ahead of the steps waiting: a batch running yields to it after its current step."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, lambda: fn(*args))
+        future = loop.create_future()
+        call = _Call(lambda: fn(*args), future, loop)
+        self._calls.append(call)
+        try:
+            self.executor.submit(self._run_calls)
+        except RuntimeError:  # closed
+            self._calls.remove(call)
+            raise
+        return await future  # type: ignore[no-any-return]
+
+    def _run_calls(self) -> None:
+        """The calls waiting, on this store thread (whichever thread pops one runs it)."""
+        while True:
+            try:
+                call = self._calls.popleft()
+            except IndexError:
+                return
+            if call.future.cancelled():  # its caller is gone (read off the loop: a hint)
+                continue
+            try:
+                outcome: tuple[bool, Any] = (True, call.fn())
+            except BaseException as exc:  # the caller's, as run_in_executor would give it
+                outcome = (False, exc)
+            with suppress(RuntimeError):  # the loop is closed: nobody waits any more
+                call.loop.call_soon_threadsafe(_settle, call.future, outcome)
 
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()
@@ -187,20 +230,36 @@ class StoreQueue:
         return batch
 
     def _run_batch(self, batch: list[_Step]) -> list[tuple[bool, Any]]:
-        if len(batch) > 1:
-            try:
-                with self.store.session() as session:
-                    results = _run_together(session, batch)
-                return [(True, r) for r in results]
-            except Exception as exc:
-                log.debug("store: a batch of %d failed (%s); one by one now", len(batch), exc)
-        outcomes: list[tuple[bool, Any]] = []
-        for step in batch:
-            try:
-                with self.store.session() as session:
-                    outcomes.append((True, step.run(session)))
-            except Exception as exc:
-                outcomes.append((False, exc))
+        """The batch's outcomes, in transactions of as many of its steps as can run before a
+        call comes (all of them, usually)."""
+        outcomes: list[tuple[bool, Any]] = [(False, None)] * len(batch)
+        units = _units(batch)
+        while units:
+            self._run_calls()
+            done = 0
+            if len(units) > 1 or len(units[0]) > 1:
+                results: dict[int, Any] = {}
+                try:
+                    with self.store.session() as session:
+                        for unit in units:
+                            results.update(_run_unit(session, batch, unit))
+                            done += 1
+                            if self._calls and done < len(units):
+                                break  # commit what is done, let the call go first
+                    for i, result in results.items():
+                        outcomes[i] = (True, result)
+                    units = units[done:]
+                    continue
+                except Exception as exc:
+                    log.debug("store: a batch of %d failed (%s); one by one now", len(batch), exc)
+            failed, units = units[: done + 1], units[done + 1 :]
+            for unit in failed:
+                for i in unit:
+                    try:
+                        with self.store.session() as session:
+                            outcomes[i] = (True, batch[i].run(session))
+                    except Exception as exc:
+                        outcomes[i] = (False, exc)
         return outcomes
 
     def close(self) -> None:
@@ -214,19 +273,34 @@ def _resolve(waiter: asyncio.Future[None]) -> None:
         waiter.set_result(None)
 
 
-def _run_together(session: Session, batch: list[_Step]) -> list[Any]:
-    """The results of a batch's steps in one session: plain steps in their order, then each
+def _settle(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
+    if future.done():
+        return
+    ok, value = outcome
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
+def _units(batch: list[_Step]) -> list[list[int]]:
+    """The batch in the pieces it runs in: each plain step alone, in its order, then each
     group once with all its items (steps in one batch are of different polls, whose order
-    between them does not matter)."""
-    results: list[Any] = [None] * len(batch)
+    between them does not matter); as indexes into the batch."""
+    units: list[list[int]] = []
     groups: dict[Group[Any, Any], list[int]] = {}
     for i, step in enumerate(batch):
         if step.group is None:
-            results[i] = step.run(session)
+            units.append([i])
         else:
             groups.setdefault(step.group, []).append(i)
-    for group, indexes in groups.items():
-        out = group(session, [batch[i].item for i in indexes])
-        for i, result in zip(indexes, out, strict=True):
-            results[i] = result
-    return results
+    return units + list(groups.values())
+
+
+def _run_unit(session: Session, batch: list[_Step], unit: list[int]) -> dict[int, Any]:
+    """The results of one unit of a batch (index -> result), in the batch's session."""
+    first = batch[unit[0]]
+    if first.group is None:
+        return {unit[0]: first.run(session)}
+    out = first.group(session, [batch[i].item for i in unit])
+    return dict(zip(unit, out, strict=True))

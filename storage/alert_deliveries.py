@@ -221,19 +221,25 @@ def add_message(
 
 
 def due_deliveries(
-    session: Session, now: datetime, *, busy: Iterable[str] = ()
+    session: Session,
+    now: datetime,
+    *,
+    busy: Iterable[str] = (),
+    only: Sequence[str] | None = None,
 ) -> list[DeliveryJob]:
-    """The oldest pending delivery of each channel not `busy`, when it is due and nobody
-    holds it (one at a time per channel: a channel receives its messages in order, and
-    one with a backlog of thousands costs the others nothing). A read: `claim` takes them."""
+    """The oldest pending delivery of each channel not `busy` (of the channels `only`,
+    when given), when it is due and nobody holds it (one at a time per channel: a channel
+    receives its messages in order, and one with a backlog of thousands costs the others
+    nothing). A read: `claim` takes them."""
     D = AlertDelivery.__table__.c
     M = AlertMessage.__table__.c
     skip = set(busy)
+    pending = select(D.channel, func.min(D.id)).where(D.status == "pending")
+    if only is not None:
+        pending = pending.where(D.channel.in_(list(only)))
     firsts = [
         first
-        for channel, first in session.execute(
-            select(D.channel, func.min(D.id)).where(D.status == "pending").group_by(D.channel)
-        )
+        for channel, first in session.execute(pending.group_by(D.channel))
         if channel not in skip
     ]
     if not firsts:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from storage.search import SearchQuery, Term, parse_query
 from storage.search import tokens as index_tokens
@@ -22,14 +23,29 @@ EVENTS = ("new", "edited")
 FIRST_CRAWL = ("digest", "each", "none")
 
 
+FOLD_CACHE = 16_384  # words whose folding is remembered (most of a text's are repeats)
+FOLD_CACHED_CHARS = 40  # longer words are folded each time: a hostile page's do not stay
+
+
 def fold(word: str) -> str:
     """A word as both indexes compare it: accents and case folded."""
+    if word.isascii():  # nothing to decompose: the common case, at the cost of lower()
+        return word.lower()
+    if len(word) <= FOLD_CACHED_CHARS:
+        return _fold_cached(word)
+    return _fold(word)
+
+
+def _fold(word: str) -> str:
     decomposed = unicodedata.normalize("NFKD", word)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+_fold_cached = lru_cache(maxsize=FOLD_CACHE)(_fold)
+
+
 def words_of(text: str) -> tuple[str, ...]:
-    return tuple(fold(t) for t in index_tokens(text))
+    return tuple(map(fold, index_tokens(text)))
 
 
 @dataclass(frozen=True, slots=True)

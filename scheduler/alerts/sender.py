@@ -1,14 +1,19 @@
 """The sender: a task of the daemon's event loop that turns the outbox into messages and
 delivers them, retrying with capped backoff, without ever holding up a crawl.
 
-Each round (every `Delivery.every` seconds): events ready to go out become messages,
-each with one pending delivery per channel of its watch (one transaction, committed
-before any send); then every channel with nothing in flight gets its oldest due
-delivery, claimed and sent as a task of its own. A channel that hangs holds only its own
-task (each send is bounded by `timeout`); the others go on. An acknowledged delivery is
-marked sent at once; a failed one is retried after retry_min, doubling up to retry_max
-(or the channel's Retry-After), and given up `give_up_after` the message was made.
-Database work runs in threads; when there is nothing to do, a round costs two reads.
+Each round (every `Delivery.every` seconds, or at once when a poll committed events or
+a channel's sends ended): events ready to go out become messages, each with one pending
+delivery per channel of its watch (one transaction, committed before any send); then
+every channel with nothing in flight gets its oldest due delivery, claimed and sent as a
+task of its own, which goes on with the channel's next due delivery while the channel
+acknowledges (claimed in the transaction that records the previous one: a backlog goes
+out one message after the other, not one per round). A channel that hangs holds only
+its own task (each send is bounded by `timeout`); the others go on. An acknowledged
+delivery is marked sent at once; a failed one is retried after retry_min, doubling up to
+retry_max (or the channel's Retry-After), and given up `give_up_after` the message was
+made. Database work runs in threads, the writes on the daemon's store thread ahead of
+the polls' batches (scheduler/batches.py); when there is nothing to do, a round costs two
+reads.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from scheduler.alerts.channels import DeliveryError, send
 from scheduler.alerts.messages import message_key, render
@@ -64,7 +70,8 @@ class Sender:
         self.setup = setup
         self.owner = owner
         self.clock = clock
-        self.inflight: dict[str, asyncio.Task[None]] = {}  # channel id -> its send
+        self.inflight: dict[str, asyncio.Task[None]] = {}  # channel id -> its sends
+        self.stopping = False
         self._wake = asyncio.Event()
         self._rng = random.Random()
 
@@ -80,6 +87,7 @@ class Sender:
     async def run(self, stop: asyncio.Event) -> None:
         pool = ThreadPoolExecutor(SEND_THREADS, thread_name_prefix="vigie-alerts")
         client = httpx.AsyncClient(trust_env=False, follow_redirects=False)
+        self.stopping = False
         try:
             await self.write(self._start)
             loop = asyncio.get_running_loop()
@@ -96,6 +104,7 @@ class Sender:
                 if spare > 0 and not stop.is_set():
                     await asyncio.sleep(spare)
         finally:
+            self.stopping = True  # the sends in flight end, their channels' next stay
             if self.inflight:
                 await asyncio.wait(list(self.inflight.values()), timeout=STOP_GRACE)
             for task in self.inflight.values():
@@ -138,14 +147,28 @@ class Sender:
             await self.write(self._pack, groups)
         due = await asyncio.to_thread(self._due)
         jobs = await self.write(self._take, due) if due else []
-        channels = self.setup.all_channels()
         for job in jobs:
-            task = asyncio.ensure_future(
-                self._deliver(job, channels.get(job.channel), client, pool)
-            )
+            task = asyncio.ensure_future(self._deliver_in_turn(job, client, pool))
             self.inflight[job.channel] = task
-            task.add_done_callback(lambda _t, c=job.channel: self.inflight.pop(c, None))
+            task.add_done_callback(lambda _t, c=job.channel: self._sent(c))
         return len(jobs)
+
+    async def _deliver_in_turn(
+        self, job: outbox.DeliveryJob, client: httpx.AsyncClient, pool: ThreadPoolExecutor
+    ) -> None:
+        """`job`, then while its channel acknowledges, the channel's next due delivery,
+        claimed as the previous one is recorded: a backlog goes out one message after
+        the other, with one write between two, not one round each."""
+        following: outbox.DeliveryJob | None = job
+        while following is not None and not self.stopping:  # at a stop: released
+            channel = self.setup.all_channels().get(following.channel)
+            following = await self._deliver(following, channel, client, pool)
+
+    def _sent(self, channel: str) -> None:
+        """A channel's sends are over: the next round may give it its next delivery
+        (due later, or come meanwhile) without waiting for `every`."""
+        self.inflight.pop(channel, None)
+        self._wake.set()
 
     def pack(self) -> int:
         """Events ready to go out, made into messages with their deliveries; how many."""
@@ -189,10 +212,14 @@ class Sender:
             return outbox.due_deliveries(session, self.clock(), busy=list(self.inflight))
 
     def _take(self, due: list[outbox.DeliveryJob]) -> list[outbox.DeliveryJob]:
-        now = self.clock()
-        until = now + timedelta(seconds=self.setup.delivery.timeout + CLAIM_MARGIN)
         with self.store.session() as session:
-            return outbox.claim(session, due, self.owner, until, now)
+            return self._claim(session, due, self.clock())
+
+    def _claim(
+        self, session: Session, due: list[outbox.DeliveryJob], now: datetime
+    ) -> list[outbox.DeliveryJob]:
+        until = now + timedelta(seconds=self.setup.delivery.timeout + CLAIM_MARGIN)
+        return outbox.claim(session, due, self.owner, until, now)
 
     async def _deliver(
         self,
@@ -200,7 +227,8 @@ class Sender:
         channel: Channel | None,
         client: httpx.AsyncClient,
         pool: ThreadPoolExecutor,
-    ) -> None:
+    ) -> outbox.DeliveryJob | None:
+        """One send, recorded; the channel's next delivery, claimed, when it went out."""
         delivery = self.setup.delivery
         error: DeliveryError | None = None
         if channel is None:
@@ -224,9 +252,9 @@ class Sender:
                 error = DeliveryError(f"internal: {type(exc).__name__}: {exc}"[:300])
         now = self.clock()
         if error is None:
-            await self.write(self._record, job, None, None)
+            following = await self.write(self._record, job, None, None, not self.stopping)
             log.info("alert sent: %s to %s", job.key, channel.label if channel else job.channel)
-            return
+            return following
         retry_at = self._retry_at(job, error, now) if channel is not None else None
         await self.write(self._record, job, error.reason, retry_at)
         label = channel.label if channel is not None else job.channel
@@ -240,6 +268,7 @@ class Sender:
                 error.reason,
                 retry_at.isoformat(timespec="seconds"),
             )
+        return None
 
     def _retry_at(
         self, job: outbox.DeliveryJob, error: DeliveryError, now: datetime
@@ -255,14 +284,28 @@ class Sender:
         return retry_at
 
     def _record(
-        self, job: outbox.DeliveryJob, error: str | None, retry_at: datetime | None
-    ) -> None:
+        self,
+        job: outbox.DeliveryJob,
+        error: str | None,
+        retry_at: datetime | None,
+        claim_next: bool = False,
+    ) -> outbox.DeliveryJob | None:
+        """The attempt's outcome; with `claim_next`, its channel's next due delivery
+        claimed in the same transaction (after the record: a delivery the channel
+        acknowledged is marked sent before the next is claimed)."""
+        now = self.clock()
         try:
             with self.store.session() as session:
-                if error is None:
-                    outbox.record_sent(session, job.id, self.clock())
-                else:
+                if error is not None:
                     outbox.record_failure(session, job.id, error, retry_at)
+                    return None
+                outbox.record_sent(session, job.id, now)
+                if not claim_next:
+                    return None
+                due = outbox.due_deliveries(session, now, only=[job.channel])
+                held = self._claim(session, due, now)
+                return held[0] if held else None
         except SQLAlchemyError:
             # Not recorded: the claim expires and the delivery is sent again, with its key.
             log.exception("alerts: cannot record the delivery of %s", job.key)
+            return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage.alert_match import Query, Text, Watch, Watches
+from storage.alert_match import FOLD_CACHED_CHARS, Query, Text, Watch, Watches, _fold, fold
 
 CASES = [
     # (query, headline, body, matches)
@@ -65,3 +65,13 @@ def test_huge_text_is_matched_in_linear_time() -> None:
     body = "sans " * 1_000_000
     q = Query.parse('"sans commentaire"')
     assert not q.matches(Text.of("", body))
+
+
+def test_folding_is_the_same_on_every_path() -> None:
+    """ASCII words take a shortcut and short ones are remembered: both fold as the full
+    decomposition does (accents, case, ligatures, other scripts, long hostile words)."""
+    words = [chr(c) for c in range(128)]
+    words += ["Élysée", "ÉLYSÉE", "straße", "ﬁn", "İstanbul", "Ǆemal", "Ωμέγα", "ｆｕｌｌ", "n̈"]
+    words += ["é" * (FOLD_CACHED_CHARS + 1), "A" * 10_000, "Zelensky", "COVID-19"]
+    for word in words:
+        assert fold(word) == fold(word) == _fold(word), word

@@ -4,6 +4,7 @@ alone."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -133,3 +134,100 @@ def test_a_batch_waits_for_the_steps_announced_and_only_for_them(store: Store) -
 
 async def _alone(queue: StoreQueue, group: Recorder) -> str:
     return await queue.run_grouped(group, "solo")
+
+
+class Held:
+    """Steps that note the order they ran in; the first one holds the batch (on the store's
+    thread) until the test lets it go, so that a call comes while the batch runs."""
+
+    def __init__(self) -> None:
+        self.order: list[str] = []
+        self.runs: dict[str, int] = {}
+        self.started = threading.Event()
+        self.go = threading.Event()
+
+    def step(self, name: str, *, hold: bool = False) -> Any:
+        add = _add(name)
+
+        def run(session: Session) -> str:
+            self.runs[name] = self.runs.get(name, 0) + 1
+            if hold:
+                self.started.set()
+                assert self.go.wait(10)
+            self.order.append(name)
+            return add(session)  # type: ignore[no-any-return]
+
+        return run
+
+    async def batch_with_a_call(
+        self, queue: StoreQueue, steps: list[Any], call: Any
+    ) -> tuple[list[Any], Any]:
+        batch = asyncio.gather(*(queue.run(s) for s in steps), return_exceptions=True)
+        while not self.started.is_set():
+            await asyncio.sleep(0.01)
+        asked = asyncio.ensure_future(queue.call(call))
+        await asyncio.sleep(0.05)  # the call is waiting
+        self.go.set()
+        return await batch, await asked
+
+
+def test_a_call_goes_ahead_of_the_rest_of_a_running_batch(store: Store) -> None:
+    """The alert sender's writes (`call`) wait for the step in progress, not for the
+    hundred steps of the batch: the batch commits what it did, and goes on after."""
+    queue = StoreQueue(store)
+    held = Held()
+    names = [f"s{i}" for i in range(30)]
+    steps = [held.step(n, hold=n == "s0") for n in names]
+
+    def call() -> set[str]:
+        held.order.append("call")
+        return _names(store)  # what it sees is committed
+
+    results, seen = asyncio.run(held.batch_with_a_call(queue, steps, call))
+    queue.close()
+    assert held.order == ["s0", "call", *names[1:]]
+    assert seen == {"s0"}
+    assert results == names and _names(store) == set(names)
+    assert set(held.runs.values()) == {1}
+
+
+def test_a_step_failing_after_a_call_reruns_only_the_steps_not_committed(store: Store) -> None:
+    queue = StoreQueue(store)
+    held = Held()
+    group = Recorder()
+    steps = [held.step("a", hold=True), held.step("b"), held.step("bad"), held.step("c")]
+
+    async def main() -> tuple[list[Any], Any, list[Any]]:
+        grouped = asyncio.gather(*(queue.run_grouped(group, i) for i in ["x", "y"]))
+        results, called = await held.batch_with_a_call(queue, steps, lambda: "called")
+        return results, called, await grouped
+
+    results, called, grouped = asyncio.run(main())
+    queue.close()
+    assert called == "called"
+    assert results[:2] == ["a", "b"] and results[3] == "c" and isinstance(results[2], ValueError)
+    assert grouped == ["X", "Y"]
+    # "a" was committed before the call: it is not run again; "b" and "bad" failed
+    # together, then each ran alone; the steps after them still went together.
+    assert held.runs == {"a": 1, "b": 2, "bad": 2, "c": 1}
+    assert group.calls == [["x", "y"]]
+    assert _names(store) == {"a", "b", "c"}
+
+
+def test_a_call_after_close_fails_and_an_idle_queue_runs_calls_at_once(store: Store) -> None:
+    queue = StoreQueue(store)
+    assert asyncio.run(queue.call(lambda a, b: a + b, 2, 3)) == 5
+
+    async def failing() -> None:
+        await queue.call(_raise, "boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        asyncio.run(failing())
+    queue.close()
+    with pytest.raises(RuntimeError):
+        asyncio.run(queue.call(lambda: 1))
+    assert not queue._calls
+
+
+def _raise(message: str) -> None:
+    raise ValueError(message)
