@@ -126,8 +126,7 @@ def stored_rows(store: Store) -> list[dict[str, Any]]:
 
 def run_bare(store: Store, rows: list[dict[str, Any]], per_page: int) -> float:
     """Seconds to insert the rows with Core bulk inserts, one transaction per page."""
-    with store.session() as session:
-        ensure_sources(session, [(f"l{j}", source_url(j), "liveblog") for j in range(SOURCES)])
+    register(store)  # the same sources as vigie's run: the rows' source ids hold
     stmt = insert(Update.__table__)
     elapsed = 0.0
     with quiet_gc():
